@@ -1,0 +1,1 @@
+"""Anju: edge computer vision for compound gates and courier-outlet inspection desks."""

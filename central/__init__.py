@@ -1,0 +1,1 @@
+"""Central service: registries, ingest, rules and the governance-centre dashboard."""

@@ -1,0 +1,1 @@
+"""Edge nodes: gate (face access control) and outlet (parcel inspection)."""

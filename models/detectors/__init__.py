@@ -1,0 +1,1 @@
+"""Face detectors that turn an RGB image into boxes, landmarks and scores."""

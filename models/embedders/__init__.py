@@ -1,0 +1,1 @@
+"""Face embedders: aligned chip in, template vector out."""
