@@ -113,4 +113,5 @@ def _write_atomically(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+    os.chmod(handle.name, 0o644)
     Path(handle.name).replace(path)

@@ -53,8 +53,10 @@ def _model_dir_option(parser: argparse.ArgumentParser) -> None:
 def _engine_options(parser: argparse.ArgumentParser) -> None:
     _model_dir_option(parser)
     parser.add_argument("--pack", default="anju-open")
-    parser.add_argument("--detector", default=None, help="e.g. yunet, mtcnn")
-    parser.add_argument("--embedder", default=None, help="e.g. sface, dlib_resnet, fusion")
+    parser.add_argument(
+        "--detector", default=None, help="yunet, mtcnn (scrfd with InsightFace packs)"
+    )
+    parser.add_argument("--embedder", default=None, help="sface, dlib_resnet, fusion (arcface)")
     parser.add_argument("--min-face-px", type=float, default=40)
     parser.add_argument("--threads", type=int, default=1)
 

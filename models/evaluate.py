@@ -87,10 +87,15 @@ def evaluate(engine: FaceEngine, root: Path, progress: bool = True) -> Evaluatio
         templates.append(faces[0].template)
     pairs = list(itertools.combinations(range(len(labels)), 2))
     same = np.array([labels[i] == labels[j] for i, j in pairs], dtype=bool)
-    scorers: dict[str, tuple[list[float], float]] = {"fused": ([], engine.threshold)}
-    for i, j in pairs:
-        scorers["fused"][0].append(engine.similarity(templates[i], templates[j]))
-    if len(engine.embedders) > 1:
+    single = len(engine.embedders) == 1
+    overall = engine.embedders[0].embedder.spec.name if single else "fused"
+    scorers = {
+        overall: (
+            [engine.similarity(templates[i], templates[j]) for i, j in pairs],
+            engine.threshold,
+        )
+    }
+    if not single:
         for item in engine.embedders:
             name = item.embedder.spec.name
             values = [

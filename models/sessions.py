@@ -61,6 +61,8 @@ def create_session(path: Path, config: RuntimeConfig) -> ort.InferenceSession:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
+    # Several sessions run one after another on few cores: idle threads must not spin.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(
             str(path), sess_options=options, providers=available_providers(config)

@@ -50,6 +50,8 @@ def model_paths(config: FaceEngineConfig, entry: ModelEntry, verify: bool = True
     paths = []
     for output in entry.outputs:
         path = folder / output.file
+        if not path.is_file() and entry.builder == "user_supplied":
+            raise ModelError(f"{path} is missing: place the pack's files there (see README)")
         if not path.is_file():
             raise ModelError(f"{path} is missing: run 'anju models build --pack {config.pack}'")
         if verify and output.sha256 and sha256_file(path) != output.sha256:

@@ -117,8 +117,8 @@ class DlibReader:
         if found != version:
             self.fail(f"unsupported {what} version {found}", start)
         dims = tuple(self.read_int() for _ in range(4))
-        if any(d < 0 for d in dims):
-            self.fail(f"negative {what} dimension in {dims}", start)
+        if any(d < 0 or d >= 2**31 for d in dims):
+            self.fail(f"invalid {what} dimensions {dims}", start)
         return dims[0], dims[1], dims[2], dims[3]
 
     def read_alias_tensor(self) -> tuple[int, int, int, int]:
@@ -132,8 +132,11 @@ class DlibReader:
         count = math.prod(shape)
         if count * 4 > self.remaining:
             self.fail(f"tensor of shape {shape} runs past the end of the data", start)
-        raw = self.read_bytes(count * 4)
-        return np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(shape)
+        values = np.frombuffer(self.read_bytes(count * 4), dtype="<f4").astype(np.float32)
+        try:
+            return values.reshape(shape)
+        except ValueError:
+            self.fail(f"invalid tensor shape {shape}", start)
 
     def expect_string(self, *allowed: str) -> str:
         """Read a version string and fail unless it is one of ``allowed``."""

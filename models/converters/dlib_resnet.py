@@ -236,9 +236,14 @@ def _split_params(
     sizes = [math.prod(s) for s in shapes]
     if sum(sizes) != flat.size:
         r.fail(f"parameter tensor has {flat.size} values, aliases need {sum(sizes)}", start)
+    if not np.isfinite(flat).all():
+        r.fail("parameter tensor holds non-finite values", start)
     parts, offset = [], 0
     for shape, size in zip(shapes, sizes, strict=True):
-        parts.append(flat[offset : offset + size].reshape(shape))
+        try:
+            parts.append(flat[offset : offset + size].reshape(shape))
+        except ValueError:
+            r.fail(f"invalid parameter alias shape {shape}", start)
         offset += size
     return parts
 
@@ -400,7 +405,10 @@ def _fold(index: int, conv: ConvRecord, affine: AffineRecord) -> ConvRecord:
     gamma = affine.gamma.astype(np.float64)
     weight = conv.weight.astype(np.float64) * gamma[:, None, None, None]
     bias = conv.bias.astype(np.float64) * gamma + affine.beta.astype(np.float64)
-    folded = (weight.astype(np.float32), bias.astype(np.float32))
+    with np.errstate(over="ignore"):
+        folded = (weight.astype(np.float32), bias.astype(np.float32))
+    if not all(np.isfinite(a).all() for a in folded):
+        raise _fail(index, "folding the affine layer into the convolution overflows float32")
     return ConvRecord(*folded, conv.stride, conv.padding, conv.relu)
 
 
@@ -484,14 +492,14 @@ def _fused_steps(net: DlibResnet) -> list[Step]:
     for index, op in enumerate(TOPOLOGY):
         record = next(records) if op.is_layer else None
         last = steps[-1][2] if steps else None
-        if isinstance(record, AffineRecord) and isinstance(last, ConvRecord):
+        if isinstance(record, AffineRecord) and isinstance(last, ConvRecord) and not last.relu:
             steps[-1] = (steps[-1][0], steps[-1][1], _fold(index, last, record))
         else:
             steps.append((index, op, record))
     return steps
 
 
-def _emit_layer(g: _GraphBuilder, x: _Value, record: LayerRecord, prev: _Value) -> _Value:
+def _emit_layer(g: _GraphBuilder, x: _Value, record: LayerRecord, tagged: _Value | None) -> _Value:
     if isinstance(record, ConvRecord):
         return _conv(g, x, record)
     if isinstance(record, AffineRecord):
@@ -499,7 +507,9 @@ def _emit_layer(g: _GraphBuilder, x: _Value, record: LayerRecord, prev: _Value) 
     if isinstance(record, ReluRecord):
         return x if record.disabled else _Value(g.node("Relu", [x.name]), x.shape)
     if isinstance(record, AddPrevRecord):
-        return _add_prev(g, x, prev)
+        if tagged is None:
+            raise ModelError("add_prev_ layer without a matching tag")
+        return _add_prev(g, x, tagged)
     if isinstance(record, PoolRecord):
         return _pool(g, x, record)
     return _fc(g, x, record)
@@ -519,7 +529,7 @@ def _emit(g: _GraphBuilder, net: DlibResnet) -> _Value:
                 _check_channels(index, x, record.weight.shape[1])
             elif isinstance(record, AffineRecord):
                 _check_channels(index, x, record.gamma.size)
-            x = _emit_layer(g, x, record, tags.get(op.ref, x))
+            x = _emit_layer(g, x, record, tags.get(op.ref))
         if min(x.shape) < 1:
             raise _fail(index, f"output shape {x.shape} is empty")
     return x

@@ -3,13 +3,16 @@
 The int8 block-quantised file lists every weight as a graph input as well; the conv and fc
 weights among them are fed by nothing (their data lives in dequantising nodes), which some
 ONNX Runtime versions refuse. The graph's real input is ``data``; the other inputs and the
-initialisers no node reads are removed.
+initialisers no node reads are removed, the int8 weights are dequantised once here rather
+than on every run, and PRelu becomes faster element-wise ops (see ``prelu.py``).
 """
 
 from __future__ import annotations
 
 import onnx
 
+from models.converters.dequantize import fold_constant_dequantize
+from models.converters.prelu import expand_prelu
 from models.errors import ModelError
 
 _REAL_INPUT = "data"
@@ -34,6 +37,8 @@ def clean_sface(model_bytes: bytes) -> bytes:
     graph.input.extend(kept)
     for init in [i for i in graph.initializer if i.name not in used]:
         graph.initializer.remove(init)
+    fold_constant_dequantize(model)
+    expand_prelu(model)
     onnx.checker.check_model(model)
     serialised: bytes = model.SerializeToString(deterministic=True)
     return serialised

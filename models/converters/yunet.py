@@ -1,8 +1,8 @@
 """Make the YuNet int8 file shipped by OpenCV Zoo run on current ONNX Runtime, at any size.
 
-Two changes, neither touching a weight:
-- its bias ``DequantizeLinear`` nodes carry ``block_size`` with a one-element scale, which
-  ONNX Runtime >= 1.20 rejects; without the attribute they mean the same per-tensor maths;
+Two changes, neither altering what it computes:
+- its int8 weights are dequantised once here instead of on every run (some of those nodes also
+  carry a ``block_size`` with a one-element scale, which ONNX Runtime >= 1.20 rejects);
 - its input is fixed at 640x640; height and width become symbolic so that a frame can run at
   its own size (padded to a multiple of 32) instead of being letterboxed into 640x640.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import onnx
 
+from models.converters.dequantize import fold_constant_dequantize
 from models.errors import ModelError
 
 
@@ -20,12 +21,7 @@ def clean_yunet(model_bytes: bytes) -> bytes:
         model = onnx.load_from_string(model_bytes)
     except Exception as exc:  # protobuf raises DecodeError, onnx raises its own types
         raise ModelError(f"YuNet model does not parse: {exc}") from exc
-    scale_dims = {init.name: tuple(init.dims) for init in model.graph.initializer}
-    for node in model.graph.node:
-        if node.op_type == "DequantizeLinear" and scale_dims.get(node.input[1]) in ((1,), ()):
-            kept = [attr for attr in node.attribute if attr.name != "block_size"]
-            del node.attribute[:]
-            node.attribute.extend(kept)
+    fold_constant_dequantize(model)
     if len(model.graph.input) != 1:
         raise ModelError("YuNet model must have exactly one graph input")
     dims = model.graph.input[0].type.tensor_type.shape.dim

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import onnxruntime as ort
 
 from models.detectors.mtcnn import MtcnnConfig, MtcnnDetector
+from models.detectors.scrfd import ScrfdConfig, ScrfdDetector
 from models.detectors.yunet import YuNetConfig, YuNetDetector
 from models.errors import ModelError
 from models.types import Detector
@@ -40,6 +41,14 @@ def _mtcnn(sessions: list[ort.InferenceSession], min_px: float, score: float | N
         config = config.model_copy(update={"score_threshold": score})
     pnet, rnet, onet = sessions
     return MtcnnDetector(pnet, rnet, onet, config)
+
+
+@register("scrfd")
+def _scrfd(sessions: list[ort.InferenceSession], min_px: float, score: float | None) -> Detector:
+    config = ScrfdConfig(min_face_px=min_px)
+    if score is not None:
+        config = config.model_copy(update={"score_threshold": score})
+    return ScrfdDetector(sessions[0], config)
 
 
 def build_detector(

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def _provenance(model: Path, image: Path) -> dict[str, object]:
     }
 
 
+def _dumps(result: object) -> str:
+    """Indented JSON with every list of numbers kept on one line."""
+    text = json.dumps(result, indent=1)
+    return re.sub(r"\[[-+0-9.eE,\s]*\]", lambda m: json.dumps(json.loads(m.group(0))), text)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Compute the dlib embeddings of every parity chip and write them as JSON."""
     args = _parse_args(argv)
@@ -75,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     result = {"provenance": _provenance(args.model, args.image), "chips": chips}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    args.out.write_text(_dumps(result) + "\n")
     print(f"wrote {len(chips)} embeddings to {args.out}")
 
 

@@ -36,7 +36,7 @@ def test_build_writes_pinned_outputs_then_is_a_no_op(fresh_model_dir: Path) -> N
 def test_tampered_output_is_rebuilt(model_dir: Path, fresh_model_dir: Path) -> None:
     manifest = load_manifest("anju-open")
     shutil.copytree(pack_dir(model_dir, "anju-open"), pack_dir(fresh_model_dir, "anju-open"))
-    target = pack_dir(fresh_model_dir, "anju-open") / "yunet_2023mar_int8bq.onnx"
+    target = pack_dir(fresh_model_dir, "anju-open") / "yunet_2023mar.onnx"
     target.write_bytes(b"not a model")
     results = {r.model: r.built for r in build_pack(manifest, fresh_model_dir, progress=False)}
     assert results["yunet"] and not results["sface"]

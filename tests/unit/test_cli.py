@@ -122,9 +122,9 @@ def test_console_script_runs(model_dir: Path) -> None:
 
 
 def _crop_dataset(root: Path, t1_image_path: Path) -> Path:
-    """Two differently processed crops of each of the six faces, one folder per person."""
+    """Two differently sized crops of three of the six faces, one folder per person."""
     photo = Image.open(t1_image_path).convert("RGB")
-    boxes = [(90, 90, 310, 330), (300, 130, 520, 370), (500, 90, 720, 330)]
+    boxes = [(400, 200, 640, 480), (0, 200, 230, 470), (220, 90, 420, 330)]
     for index, (x1, y1, x2, y2) in enumerate(boxes):
         folder = root / f"person{index}"
         folder.mkdir(parents=True)
@@ -139,7 +139,15 @@ def test_evaluate_counts_pairs_and_errors(
 ) -> None:
     dataset = _crop_dataset(tmp_path / "set", t1_image_path)
     status, out, _ = _run(
-        capsys, "faces", "evaluate", str(dataset), "--json", "--model-dir", str(model_dir)
+        capsys,
+        "faces",
+        "evaluate",
+        str(dataset),
+        "--json",
+        "--embedder",
+        "fusion",
+        "--model-dir",
+        str(model_dir),
     )
     assert status == 0
     report = json.loads(out)

