@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from models.build import build_pack
+from models.config_file import load_config
 from models.engine import Face, FaceEngine
 from models.errors import FaceEngineError
 from models.evaluate import EvaluationReport, evaluate
 from models.images import load_image
 from models.manifest import load_manifest, pack_names
 from models.paths import default_model_dir, pack_dir
-from models.sessions import RuntimeConfig
 from models.zoo import FaceEngineConfig, open_engine
 
 
@@ -51,27 +51,34 @@ def _model_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=None, help="YAML with a face_engine section; flags win"
+    )
     _model_dir_option(parser)
-    parser.add_argument("--pack", default="anju-open")
+    parser.add_argument("--pack", default=None)
     parser.add_argument(
         "--detector", default=None, help="yunet, mtcnn (scrfd with InsightFace packs)"
     )
     parser.add_argument("--embedder", default=None, help="sface, dlib_resnet, fusion (arcface)")
-    parser.add_argument("--min-face-px", type=float, default=40)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--min-face-px", type=float, default=None)
+    parser.add_argument("--threads", type=int, default=None)
 
 
 def _engine(args: argparse.Namespace) -> FaceEngine:
-    return open_engine(
-        FaceEngineConfig(
-            model_dir=args.model_dir or default_model_dir(),
-            pack=args.pack,
-            detector=args.detector,
-            embedder=args.embedder,
-            min_face_px=args.min_face_px,
-            runtime=RuntimeConfig(intra_op_threads=args.threads),
-        )
-    )
+    config = FaceEngineConfig()
+    if args.config is not None:
+        config = load_config(args.config, FaceEngineConfig, section="face_engine")
+    flags = {
+        "model_dir": args.model_dir,
+        "pack": args.pack,
+        "detector": args.detector,
+        "embedder": args.embedder,
+        "min_face_px": args.min_face_px,
+    }
+    if args.threads is not None:
+        flags["runtime"] = config.runtime.model_copy(update={"intra_op_threads": args.threads})
+    update = {key: value for key, value in flags.items() if value is not None}
+    return open_engine(config.model_copy(update=update))
 
 
 def _list(args: argparse.Namespace) -> int:

