@@ -128,6 +128,17 @@ def _face_json(face: Face, with_template: bool) -> dict[str, Any]:
     return data
 
 
+def face_summary(face: Face) -> str:
+    """One line describing a face's box, score and quality."""
+    x1, y1, x2, y2 = (round(float(v)) for v in face.xyxy)
+    q = face.quality
+    return (
+        f"box=({x1},{y1},{x2},{y2}) score={face.detection_score:.3f} "
+        f"eyes={q.inter_eye_px:.0f}px sharpness={q.sharpness:.0f} "
+        f"yaw={q.yaw_deg:+.0f}° pitch={q.pitch_deg:+.0f}°"
+    )
+
+
 def _faces_of(engine: FaceEngine, path: Path) -> list[Face]:
     faces = engine.analyze(load_image(path))
     if not faces:
@@ -153,13 +164,7 @@ def _print_faces(args: argparse.Namespace, with_template: bool) -> int:
         return 0
     print(f"{path}: {len(faces)} face(s)")
     for index, face in enumerate(faces):
-        x1, y1, x2, y2 = (round(float(v)) for v in face.xyxy)
-        q = face.quality
-        print(
-            f"  #{index} box=({x1},{y1},{x2},{y2}) score={face.detection_score:.3f} "
-            f"eyes={q.inter_eye_px:.0f}px sharpness={q.sharpness:.0f} "
-            f"yaw={q.yaw_deg:+.0f}° pitch={q.pitch_deg:+.0f}°"
-        )
+        print(f"  #{index} {face_summary(face)}")
         if with_template:
             print("    template=" + " ".join(f"{float(v):+.4f}" for v in face.template))
     return 0

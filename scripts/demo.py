@@ -9,6 +9,7 @@ import itertools
 import sys
 import time
 
+from models.cli import face_summary
 from models.images import load_image
 from models.manifest import load_manifest
 from models.paths import pack_dir
@@ -34,13 +35,7 @@ def main() -> int:
         f"in {elapsed_ms:.0f} ms"
     )
     for index, face in enumerate(faces):
-        x1, y1, x2, y2 = (round(float(v)) for v in face.xyxy)
-        q = face.quality
-        print(
-            f"  face {index}: box ({x1},{y1})-({x2},{y2}) score {face.detection_score:.2f}, "
-            f"eyes {q.inter_eye_px:.0f} px apart, sharpness {q.sharpness:.0f}, "
-            f"yaw {q.yaw_deg:+.0f}°, pitch {q.pitch_deg:+.0f}°"
-        )
+        print(f"  face {index}: {face_summary(face)}")
     print("Pairwise similarity (all six are different people, so all should be 'different'):")
     for (i, a), (j, b) in itertools.combinations(enumerate(faces), 2):
         similarity = engine.similarity(a.template, b.template)

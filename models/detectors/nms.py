@@ -112,3 +112,14 @@ def clip_boxes(xyxy: FloatArray, width: int, height: int) -> FloatArray:
     """``xyxy`` clipped to the image rectangle."""
     limits = np.array([width, height, width, height], np.float32)
     return np.clip(xyxy, 0, limits).astype(np.float32)
+
+
+def to_image_pixels(
+    candidates: Detections, factors_xy: FloatArray, width: int, height: int
+) -> Detections:
+    """Candidates found on a resized canvas, scaled by ``factors_xy`` back onto the image."""
+    return Detections(
+        xyxy=clip_boxes(candidates.xyxy * np.tile(factors_xy, 2), width, height),
+        landmarks_xy=(candidates.landmarks_xy * factors_xy).astype(np.float32),
+        scores=candidates.scores,
+    )

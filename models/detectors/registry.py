@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import onnxruntime as ort
+from pydantic import BaseModel
 
 from models.detectors.mtcnn import MtcnnConfig, MtcnnDetector
 from models.detectors.scrfd import ScrfdConfig, ScrfdDetector
@@ -14,6 +16,7 @@ from models.types import Detector
 
 Factory = Callable[[list[ort.InferenceSession], float, float | None], Detector]
 _FACTORIES: dict[str, Factory] = {}
+Tuned = TypeVar("Tuned", bound=BaseModel)
 
 
 def register(name: str) -> Callable[[Factory], Factory]:
@@ -26,28 +29,27 @@ def register(name: str) -> Callable[[Factory], Factory]:
     return add
 
 
+def _with_score(config: Tuned, score: float | None) -> Tuned:
+    """``config`` with its score threshold replaced when one is given."""
+    return config if score is None else config.model_copy(update={"score_threshold": score})
+
+
 @register("yunet")
 def _yunet(sessions: list[ort.InferenceSession], min_px: float, score: float | None) -> Detector:
-    config = YuNetConfig(min_face_px=min_px)
-    if score is not None:
-        config = config.model_copy(update={"score_threshold": score})
+    config = _with_score(YuNetConfig(min_face_px=min_px), score)
     return YuNetDetector(sessions[0], config)
 
 
 @register("mtcnn")
 def _mtcnn(sessions: list[ort.InferenceSession], min_px: float, score: float | None) -> Detector:
-    config = MtcnnConfig(min_face_px=max(min_px, 12))
-    if score is not None:
-        config = config.model_copy(update={"score_threshold": score})
+    config = _with_score(MtcnnConfig(min_face_px=max(min_px, 12)), score)
     pnet, rnet, onet = sessions
     return MtcnnDetector(pnet, rnet, onet, config)
 
 
 @register("scrfd")
 def _scrfd(sessions: list[ort.InferenceSession], min_px: float, score: float | None) -> Detector:
-    config = ScrfdConfig(min_face_px=min_px)
-    if score is not None:
-        config = config.model_copy(update={"score_threshold": score})
+    config = _with_score(ScrfdConfig(min_face_px=min_px), score)
     return ScrfdDetector(sessions[0], config)
 
 

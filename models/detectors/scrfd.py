@@ -19,7 +19,12 @@ import numpy as np
 import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.detectors.nms import check_image, clip_boxes, resize_rgb, select_faces
+from models.detectors.nms import (
+    check_image,
+    resize_rgb,
+    select_faces,
+    to_image_pixels,
+)
 from models.errors import ModelError
 from models.types import LANDMARK_COUNT, Detections, FloatArray, ImageRGB
 
@@ -150,13 +155,8 @@ class ScrfdDetector:
         if self._order is None:
             self._order = assign_outputs([out.shape for out in outputs], self._canvas_hw)
         candidates = self._decode(outputs, self._order)
-        candidates = Detections(
-            xyxy=clip_boxes(candidates.xyxy * np.tile(factors, 2), width, height),
-            landmarks_xy=(candidates.landmarks_xy * factors).astype(np.float32),
-            scores=candidates.scores,
-        )
         return select_faces(
-            candidates,
+            to_image_pixels(candidates, factors, width, height),
             score_threshold=self._config.score_threshold,
             min_face_px=self._config.min_face_px,
             nms_threshold=self._config.nms_iou,

@@ -13,7 +13,12 @@ import numpy as np
 import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.detectors.nms import check_image, clip_boxes, resize_rgb, select_faces
+from models.detectors.nms import (
+    check_image,
+    resize_rgb,
+    select_faces,
+    to_image_pixels,
+)
 from models.errors import ModelError
 from models.types import LANDMARK_COUNT, Detections, FloatArray, ImageRGB
 
@@ -71,13 +76,8 @@ class YuNetDetector:
         outputs = self._session.run(self._output_names, {self._input_name: canvas})
         candidates = self._decode([np.asarray(out) for out in outputs], canvas_hw)
         factors = np.array([width / resized_hw[1], height / resized_hw[0]], np.float32)
-        candidates = Detections(
-            xyxy=clip_boxes(candidates.xyxy * np.tile(factors, 2), width, height),
-            landmarks_xy=(candidates.landmarks_xy * factors).astype(np.float32),
-            scores=candidates.scores,
-        )
         return select_faces(
-            candidates,
+            to_image_pixels(candidates, factors, width, height),
             score_threshold=self._config.score_threshold,
             min_face_px=self._config.min_face_px,
             nms_threshold=self._config.nms_iou,
