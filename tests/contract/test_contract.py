@@ -1,0 +1,195 @@
+"""The wire contract, as both sides use it: golden messages, signatures, topics, QR passes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from edge.contract import (
+    AccessDecision,
+    ContractError,
+    Envelope,
+    PassError,
+    VisitorPass,
+    central_event_subscription,
+    device_of,
+    event_id_millis,
+    event_topic,
+    issue_pass,
+    load_private_key,
+    load_public_key,
+    new_event_id,
+    parse_message,
+    private_key_text,
+    public_key_text,
+    verify_envelope,
+    verify_pass,
+)
+
+GOLDEN = Path(__file__).with_name("golden")
+DEVICE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+OTHER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+
+
+def _decision() -> Envelope:
+    return Envelope(
+        event_id=uuid.UUID("019ac2a4-7b00-7000-8000-000000000001"),
+        site_id="compound-1",
+        device_id="gate-1a",
+        occurred_at=datetime(2026, 11, 26, 8, 30, tzinfo=UTC),
+        payload=AccessDecision(
+            gate_id="east",
+            decision="granted",
+            reason="match",
+            method="face",
+            person_id="resident-42",
+            score=0.871,
+            liveness="passed",
+            evidence_ids=["ev-1"],
+            gallery_version=7,
+        ),
+    )
+
+
+def test_edge_output_matches_the_golden_message() -> None:
+    golden = (GOLDEN / "access_decision.json").read_bytes().strip()
+    assert _decision().signed_json(DEVICE_KEY) == golden
+
+
+def test_central_accepts_the_golden_message_in_any_key_order() -> None:
+    raw = json.loads((GOLDEN / "access_decision.json").read_bytes())
+    shuffled = json.dumps(dict(reversed(list(raw.items())))).encode()
+    envelope, parsed = parse_message(shuffled)
+    verify_envelope(parsed, DEVICE_KEY.public_key())
+    assert envelope == _decision()
+    assert envelope.kind == "access.decision"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda m: m["payload"].update(person_id="resident-43"), "bad_signature"),
+        (lambda m: m.update(signature=m["signature"][::-1]), "bad_signature"),
+        (lambda m: m.pop("signature"), "bad_signature"),
+    ],
+)
+def test_tampered_or_unsigned_messages_fail_verification(mutate: object, reason: str) -> None:
+    message = json.loads(_decision().signed_json(DEVICE_KEY))
+    mutate(message)  # type: ignore[operator]
+    _, raw = parse_message(json.dumps(message).encode())
+    with pytest.raises(ContractError) as caught:
+        verify_envelope(raw, DEVICE_KEY.public_key())
+    assert caught.value.reason == reason
+
+
+def test_signature_by_another_device_fails() -> None:
+    _, raw = parse_message(_decision().signed_json(OTHER_KEY))
+    with pytest.raises(ContractError, match="bad_signature"):
+        verify_envelope(raw, DEVICE_KEY.public_key())
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"{not json", "malformed_json"),
+        (b"[1, 2]", "malformed_json"),
+        (b"\xff\xfe", "malformed_json"),
+        (b'{"site_id": "x"}', "schema"),
+        (b"{" + b'"pad": "' + b"x" * 70_000 + b'"}', "too_large"),
+    ],
+)
+def test_malformed_messages_are_rejected_with_a_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(ContractError) as caught:
+        parse_message(data)
+    assert caught.value.reason == reason
+
+
+def test_unknown_fields_and_kinds_are_schema_errors() -> None:
+    message = json.loads(_decision().signed_json(DEVICE_KEY))
+    message["payload"]["face_jpeg"] = "..."
+    with pytest.raises(ContractError, match="schema"):
+        parse_message(json.dumps(message).encode())
+    message["payload"] = {"kind": "person.profile"}
+    with pytest.raises(ContractError, match="schema"):
+        parse_message(json.dumps(message).encode())
+
+
+def test_event_ids_are_time_ordered_uuid7() -> None:
+    first, second = new_event_id(1_700_000_000_000), new_event_id(1_700_000_000_001)
+    assert first.version == 7 and first.variant == uuid.RFC_4122
+    assert first < second
+    assert event_id_millis(first) == 1_700_000_000_000
+
+
+def test_topics_are_device_scoped() -> None:
+    assert event_topic("gate-1a", "access.decision") == "anju/v1/dev/gate-1a/events/access.decision"
+    assert device_of("anju/v1/dev/gate-1a/events/x") == "gate-1a"
+    assert device_of("elsewhere/dev/gate-1a") is None
+    assert central_event_subscription().startswith("$share/")
+    with pytest.raises(ValueError, match="letters"):
+        event_topic("gate/#", "access.decision")
+
+
+def test_keys_round_trip_as_text() -> None:
+    public = load_public_key(public_key_text(DEVICE_KEY.public_key()))
+    private = load_private_key(private_key_text(DEVICE_KEY))
+    assert public_key_text(public) == public_key_text(private.public_key())
+
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def _pass(**changes: object) -> VisitorPass:
+    fields: dict[str, object] = {
+        "pass_id": "p-1",
+        "visitor_id": "v-9",
+        "compound_id": "compound-1",
+        "gate_ids": ["east"],
+        "valid_from": NOW - timedelta(hours=1),
+        "valid_until": NOW + timedelta(hours=1),
+    }
+    return VisitorPass.model_validate(fields | changes)
+
+
+def test_valid_pass_is_accepted_offline() -> None:
+    text = issue_pass(_pass(), DEVICE_KEY)
+    assert verify_pass(text, DEVICE_KEY.public_key(), "compound-1", "east", NOW).visitor_id == "v-9"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "reason"),
+    [
+        (issue_pass(_pass(valid_until=NOW - timedelta(minutes=1)), DEVICE_KEY), "east", "expired"),
+        (
+            issue_pass(_pass(valid_from=NOW + timedelta(minutes=5)), DEVICE_KEY),
+            "east",
+            "not_yet_valid",
+        ),
+        (issue_pass(_pass(), OTHER_KEY), "east", "forged"),
+        (issue_pass(_pass(), DEVICE_KEY), "west", "wrong_gate"),
+        ("ANJU1.garbage", "east", "malformed"),
+        ("not a pass", "east", "malformed"),
+    ],
+)
+def test_bad_passes_are_refused_with_a_reason(text: str, gate: str, reason: str) -> None:
+    with pytest.raises(PassError) as caught:
+        verify_pass(text, DEVICE_KEY.public_key(), "compound-1", gate, NOW)
+    assert caught.value.reason == reason
+
+
+def test_pass_payload_tampering_is_forged() -> None:
+    prefix, _, signature = issue_pass(_pass(), DEVICE_KEY).split(".")
+    other_payload = issue_pass(_pass(gate_ids=[]), DEVICE_KEY).split(".")[1]
+    with pytest.raises(PassError, match="forged"):
+        verify_pass(
+            f"{prefix}.{other_payload}.{signature}",
+            DEVICE_KEY.public_key(),
+            "compound-1",
+            "west",
+            NOW,
+        )
