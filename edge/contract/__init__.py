@@ -33,6 +33,7 @@ from edge.contract.events import (
 )
 from edge.contract.ids import event_id_millis, new_event_id
 from edge.contract.qr_pass import PassError, VisitorPass, issue_pass, verify_pass
+from edge.contract.sealing import KEY_BYTES, SealError, credential_hash, seal, unseal
 from edge.contract.signing import (
     SignatureError,
     load_private_key,
@@ -53,6 +54,7 @@ from edge.contract.topics import (
 
 __all__ = [
     "EVENT_KINDS",
+    "KEY_BYTES",
     "MAX_MESSAGE_BYTES",
     "REMOTE_OPEN_MAX_AGE_S",
     "SCHEMA_VERSION",
@@ -72,10 +74,12 @@ __all__ = [
     "OutboxDropped",
     "PassError",
     "RemoteOpen",
+    "SealError",
     "SignatureError",
     "VisitorPass",
     "central_event_subscription",
     "command_topic",
+    "credential_hash",
     "device_of",
     "event_id_millis",
     "event_topic",
@@ -87,8 +91,10 @@ __all__ = [
     "parse_message",
     "private_key_text",
     "public_key_text",
+    "seal",
     "sign_message",
     "status_topic",
+    "unseal",
     "verify_envelope",
     "verify_message",
     "verify_pass",

@@ -31,7 +31,9 @@ class GalleryEntry(BaseModel):
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
     gate_ids: list[str] = Field(default_factory=list, description="Empty: every gate.")
-    templates: list[str] = Field(description="AES-GCM encrypted templates, base64url.")
+    templates: list[str] = Field(description="Templates sealed with the gallery key (sealing.py).")
+    card_hashes: list[str] = Field(default_factory=list, description="credential_hash of cards.")
+    pin_hashes: list[str] = Field(default_factory=list, description="credential_hash of PINs.")
 
 
 class GallerySnapshot(_Command):

@@ -15,8 +15,10 @@ from edge.contract import (
     ContractError,
     Envelope,
     PassError,
+    SealError,
     VisitorPass,
     central_event_subscription,
+    credential_hash,
     device_of,
     event_id_millis,
     event_topic,
@@ -27,6 +29,8 @@ from edge.contract import (
     parse_message,
     private_key_text,
     public_key_text,
+    seal,
+    unseal,
     verify_envelope,
     verify_pass,
 )
@@ -193,3 +197,21 @@ def test_pass_payload_tampering_is_forged() -> None:
             "west",
             NOW,
         )
+
+
+def test_sealed_templates_open_only_for_their_person_and_key() -> None:
+    key, other = bytes(32), bytes([1] * 32)
+    sealed = seal(key, b"\x00\x01template", b"resident-42")
+    assert unseal(key, sealed, b"resident-42") == b"\x00\x01template"
+    for wrong_key, person in ((other, b"resident-42"), (key, b"resident-43")):
+        with pytest.raises(SealError):
+            unseal(wrong_key, sealed, person)
+    with pytest.raises(SealError):
+        unseal(key, "!!not base64", b"resident-42")
+
+
+def test_credential_hashes_are_keyed_and_typed() -> None:
+    key = bytes(32)
+    assert credential_hash(key, "card", " 1234 ") == credential_hash(key, "card", "1234")
+    assert credential_hash(key, "card", "1234") != credential_hash(key, "pin", "1234")
+    assert credential_hash(key, "pin", "1234") != credential_hash(bytes([9] * 32), "pin", "1234")
