@@ -32,7 +32,7 @@ def seal(key: bytes, plaintext: bytes, associated: bytes) -> str:
 
 
 def unseal(key: bytes, sealed: str, associated: bytes) -> bytes:
-    """The plaintext of ``sealed``; ``SealError`` if it is forged, corrupt or not for ``associated``."""
+    """The plaintext of ``sealed``; ``SealError`` if forged, corrupt or not for ``associated``."""
     try:
         blob = unb64url(sealed)
         return AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], associated)
