@@ -1,0 +1,1 @@
+"""The gate and outlet nodes' link to central: MQTT 5 client and its configuration."""

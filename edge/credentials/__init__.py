@@ -1,0 +1,1 @@
+"""Credentials other than the face: visitor QR passes, cards, PINs and guard remote-open."""

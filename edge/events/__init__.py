@@ -1,0 +1,1 @@
+"""Events leaving a node: the durable SQLite outbox and the signing MQTT publisher."""

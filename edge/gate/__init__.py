@@ -1,0 +1,1 @@
+"""The gate node: vision decisions, policy, evidence, composition, configuration and CLI."""

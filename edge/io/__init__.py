@@ -1,0 +1,1 @@
+"""Gate hardware: relay drivers that open the barrier."""
