@@ -1,0 +1,1 @@
+"""Alarms: raising with de-duplication, lifecycle, and the periodic checks."""

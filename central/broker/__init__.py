@@ -1,0 +1,1 @@
+"""Mosquitto configuration for production: persistence, deep queues, TLS, no anonymous."""

@@ -1,0 +1,1 @@
+"""Central's settings and the secrets it keeps on disk."""

@@ -1,0 +1,1 @@
+"""Device provisioning and the broker's authentication files."""

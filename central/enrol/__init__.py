@@ -1,0 +1,1 @@
+"""Consented face enrolment, consent withdrawal and move-out."""

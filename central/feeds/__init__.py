@@ -1,0 +1,1 @@
+"""Live feeds for the dashboard."""

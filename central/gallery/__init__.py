@@ -1,0 +1,1 @@
+"""Gallery distribution: per-compound versions, signed snapshots and deltas, lagging gates."""

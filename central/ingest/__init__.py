@@ -1,0 +1,1 @@
+"""MQTT ingest: validate, store idempotently, acknowledge after commit, then run the rules."""

@@ -1,0 +1,109 @@
+"""One batch from bytes to committed rows: check each message, store, commit, then notify."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from central.ingest import metrics
+from central.ingest.ports import DeviceLookup, DeviceRecord
+from central.ingest.store import apply_device_state, store_events, store_rejections
+from central.ingest.validate import Accepted, Incoming, Rejected, check_message, is_event_topic
+from edge.contract import Envelope
+
+logger = logging.getLogger(__name__)
+
+PAUSE_BEFORE_COMMIT_ENV = "ANJU_INGEST_TEST_PAUSE_BEFORE_COMMIT_S"
+"""Test hook: seconds to sleep after inserting and before committing (crash-safety tests)."""
+
+AfterCommit = Callable[[list[Envelope]], object]
+
+
+@dataclass
+class BatchOutcome:
+    """What one committed batch did."""
+
+    stored: list[Envelope] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    ignored: int = 0
+
+
+class IngestPipeline:
+    """Stores batches in one transaction each; ``after_commit`` sees only newly stored events."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        device_lookup: DeviceLookup,
+        after_commit: Sequence[AfterCommit] = (),
+    ) -> None:
+        self._sessions = sessions
+        self._device_lookup = device_lookup
+        self._after_commit = list(after_commit)
+
+    def process(self, messages: Sequence[Incoming]) -> BatchOutcome:
+        """Check and store ``messages``; raises only if the database fails (nothing committed)."""
+        outcome = BatchOutcome()
+        with self._sessions() as session, session.begin():
+            devices: dict[str, DeviceRecord | None] = {}
+
+            def lookup(device_id: str) -> DeviceRecord | None:
+                if device_id not in devices:
+                    devices[device_id] = self._device_lookup(session, device_id)
+                return devices[device_id]
+
+            accepted: list[Accepted] = []
+            for message in messages:
+                if not is_event_topic(message.topic):
+                    outcome.ignored += 1
+                    continue
+                result = check_message(message, lookup)
+                if isinstance(result, Accepted):
+                    accepted.append(result)
+                else:
+                    outcome.rejected.append(result)
+            outcome.stored = store_events(session, accepted)
+            outcome.duplicates = len(accepted) - len(outcome.stored)
+            store_rejections(session, outcome.rejected)
+            apply_device_state(session, outcome.stored)
+            _test_pause()
+        self._count(outcome)
+        self._notify(outcome.stored)
+        return outcome
+
+    def _count(self, outcome: BatchOutcome) -> None:
+        metrics.BATCHES.inc()
+        metrics.STORED.inc(len(outcome.stored))
+        metrics.DUPLICATES.inc(outcome.duplicates)
+        metrics.IGNORED.inc(outcome.ignored)
+        for rejection in outcome.rejected:
+            metrics.REJECTED.labels(reason=rejection.reason).inc()
+            logger.info(
+                "ingest rejected reason=%s device=%s topic=%s detail=%s",
+                rejection.reason,
+                rejection.device_id,
+                rejection.topic,
+                rejection.detail,
+            )
+
+    def _notify(self, stored: list[Envelope]) -> None:
+        if not stored:
+            return
+        for callback in self._after_commit:
+            try:
+                callback(stored)
+            except Exception:
+                logger.exception("ingest after-commit hook failed hook=%r", callback)
+
+
+def _test_pause() -> None:
+    pause_s = float(os.environ.get(PAUSE_BEFORE_COMMIT_ENV, "0") or 0)
+    if pause_s > 0:
+        logger.warning("ingest pausing before commit seconds=%s (test hook)", pause_s)
+        time.sleep(pause_s)

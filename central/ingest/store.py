@@ -1,0 +1,128 @@
+"""Write one batch in the caller's transaction: events once by id, rejections, device state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Insert, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from central.db.base import Base, utcnow
+from central.db.events_models import DeviceGalleryState, DeviceHealth, Event, IngestRejection
+from central.ingest.validate import Accepted, Rejected
+from edge.contract import (
+    AccessDecision,
+    CameraStatus,
+    DeviceStatus,
+    Envelope,
+    GalleryApplied,
+    Heartbeat,
+)
+
+
+def insert_ignoring_conflicts(session: Session, model: type[Base]) -> Insert:
+    """An INSERT that skips rows whose primary key exists (SQLite and PostgreSQL); execute it
+    with a list of rows (one compiled statement, sent as multi-row batches)."""
+    table = cast(Table, model.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def _event_row(accepted: Accepted, received_at: datetime) -> dict[str, Any]:
+    envelope = accepted.envelope
+    payload = envelope.payload
+    decision = payload if isinstance(payload, AccessDecision) else None
+    return {
+        "event_id": envelope.event_id,
+        "device_id": envelope.device_id,
+        "site_id": envelope.site_id,
+        "kind": envelope.kind,
+        "occurred_at": envelope.occurred_at,
+        "received_at": received_at,
+        "decision": decision.decision if decision else None,
+        "method": decision.method if decision else None,
+        "person_id": decision.person_id if decision else None,
+        "gate_id": decision.gate_id if decision else None,
+        "payload": accepted.raw["payload"],
+    }
+
+
+def store_events(session: Session, accepted: Sequence[Accepted]) -> list[Envelope]:
+    """Insert the events not stored before; returns the envelopes that are new."""
+    unique = {a.envelope.event_id: a for a in accepted}
+    if not unique:
+        return []
+    now = utcnow()
+    rows = [_event_row(a, now) for a in unique.values()]
+    statement = insert_ignoring_conflicts(session, Event).returning(Event.__table__.c.event_id)
+    new_ids = set(session.connection().execute(statement, rows).scalars())
+    return [a.envelope for a in unique.values() if a.envelope.event_id in new_ids]
+
+
+def store_rejections(session: Session, rejected: Sequence[Rejected]) -> None:
+    """Record each refused message."""
+    session.add_all(
+        IngestRejection(
+            reason=r.reason, device_id=r.device_id, topic=r.topic[:256], detail=r.detail
+        )
+        for r in rejected
+    )
+
+
+def _health(session: Session, envelope: Envelope) -> DeviceHealth:
+    row = session.get(DeviceHealth, envelope.device_id)
+    if row is None:
+        row = DeviceHealth(
+            device_id=envelope.device_id,
+            site_id=envelope.site_id,
+            last_heartbeat=None,
+            last_seen=envelope.occurred_at,
+            online=True,
+            camera_state={},
+        )
+        session.add(row)
+    row.last_seen = max(row.last_seen, envelope.occurred_at)
+    return row
+
+
+def apply_device_state(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """Update device health and gallery state from new status, heartbeat and gallery events."""
+    for envelope in sorted(envelopes, key=lambda e: e.occurred_at):
+        payload = envelope.payload
+        if isinstance(payload, Heartbeat):
+            row = _health(session, envelope)
+            row.last_heartbeat = envelope.occurred_at
+            row.online = True
+            row.outbox_depth = payload.outbox_depth
+        elif isinstance(payload, DeviceStatus):
+            row = _health(session, envelope)
+            row.online = payload.state == "online"
+            row.software_version = payload.software_version or row.software_version
+        elif isinstance(payload, CameraStatus):
+            row = _health(session, envelope)
+            row.camera_state = {**row.camera_state, payload.camera_id: payload.state}
+        elif isinstance(payload, GalleryApplied):
+            _apply_gallery(session, envelope, payload)
+
+
+def _apply_gallery(session: Session, envelope: Envelope, payload: GalleryApplied) -> None:
+    row = session.scalar(
+        select(DeviceGalleryState).where(DeviceGalleryState.device_id == envelope.device_id)
+    )
+    if row is None:
+        session.add(
+            DeviceGalleryState(
+                device_id=envelope.device_id,
+                compound_id=payload.compound_id,
+                applied_version=payload.version,
+                reported_at=envelope.occurred_at,
+            )
+        )
+    elif envelope.occurred_at >= row.reported_at:
+        row.compound_id = payload.compound_id
+        row.applied_version = payload.version
+        row.reported_at = envelope.occurred_at

@@ -1,0 +1,1 @@
+"""Registries: reads other packages use, and identity-number handling."""

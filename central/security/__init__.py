@@ -1,0 +1,1 @@
+"""Authentication (passwords, tokens, login limits) and scope checks."""
