@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from anju.logs import setup_logging
+from central.cli import register as register_central
+from edge.cli import register as register_edge
 from models.cli import register as register_models
 from models.errors import FaceEngineError, ModelError
 
@@ -19,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-json", action="store_true", help="log records as JSON lines")
     commands = parser.add_subparsers(dest="command", required=True)
     register_models(commands)
+    register_edge(commands)
+    register_central(commands)
     return parser
 
 

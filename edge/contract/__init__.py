@@ -30,6 +30,7 @@ from edge.contract.events import (
     GalleryApplied,
     Heartbeat,
     OutboxDropped,
+    ParcelInspection,
 )
 from edge.contract.ids import event_id_millis, new_event_id
 from edge.contract.qr_pass import PassError, VisitorPass, issue_pass, verify_pass
@@ -72,6 +73,7 @@ __all__ = [
     "GallerySnapshot",
     "Heartbeat",
     "OutboxDropped",
+    "ParcelInspection",
     "PassError",
     "RemoteOpen",
     "SealError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class _Payload(BaseModel):
@@ -81,8 +81,67 @@ class OutboxDropped(_Payload):
     last_event_id: str | None = None
 
 
+ParcelFlag = Literal[
+    "NO_WAYBILL",
+    "NO_REAL_NAME",
+    "NOT_OPENED",
+    "MISSING_INSPECTION",
+    "SHORT_INSPECTION",
+    "NO_XRAY",
+    "XRAY_ALARM",
+]
+WaybillMethod = Literal["barcode", "qr", "ocr"]
+SenderStatus = Literal["verified", "missing", "invalid"]
+
+
+class ParcelInspection(_Payload):
+    """One parcel's inspection at an outlet desk: real name, open-box inspection and X-ray.
+
+    The sender's ID number never travels: only its keyed hash and a masked form."""
+
+    kind: Literal["parcel.inspection"] = "parcel.inspection"
+    outlet_id: str
+    desk_id: str
+    parcel_session_id: str = Field(description="Id of the parcel's session on the desk.")
+    waybill_number: str | None = None
+    waybill_method: WaybillMethod | None = None
+    sender_status: SenderStatus
+    sender_id_hash: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA256 of the ID number."
+    )
+    sender_id_masked: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4}\*{10}[0-9]{3}[0-9X]$",
+        description="e.g. 1101**********123X",
+    )
+    opened: bool
+    inspection_s: float = Field(ge=0, description="Seconds of hands at work inside the open box.")
+    xray_passed: bool
+    xray_s_after_desk: float | None = Field(default=None, ge=0)
+    flags: list[ParcelFlag] = Field(default_factory=list)
+    evidence_ids: list[str] = Field(default_factory=list, description="Keyframes and clip.")
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParcelInspection:
+        if (self.waybill_number is None) != (self.waybill_method is None):
+            raise ValueError("waybill_number and waybill_method go together")
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at precedes started_at")
+        if self.sender_status == "verified" and self.sender_id_hash is None:
+            raise ValueError("a verified sender needs sender_id_hash")
+        return self
+
+
 EventPayload = Annotated[
-    AccessDecision | DeviceStatus | CameraStatus | Heartbeat | GalleryApplied | OutboxDropped,
+    AccessDecision
+    | DeviceStatus
+    | CameraStatus
+    | Heartbeat
+    | GalleryApplied
+    | OutboxDropped
+    | ParcelInspection,
     Field(discriminator="kind"),
 ]
 
@@ -93,4 +152,5 @@ EVENT_KINDS: tuple[str, ...] = (
     "device.heartbeat",
     "gallery.applied",
     "outbox.dropped",
+    "parcel.inspection",
 )
