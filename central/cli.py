@@ -21,6 +21,7 @@ from central.ingest.cli import register_ingest
 from central.ingest.mqtt import BrokerError
 from central.ingest.runtime import build_ingest
 from central.registry.nodes import HierarchyError, add_node
+from central.reports.schedule import ReportScheduler
 from central.users import UserError, create_user
 
 EXIT_FAILED = 1
@@ -90,11 +91,15 @@ def _serve(args: argparse.Namespace) -> int:
     except (SecretFileError, BrokerError) as exc:
         print(f"anju: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    reports = ReportScheduler(context.sessions, settings.reports)
     if runtime is not None:
         runtime.start()
+    if settings.reports.enabled:
+        reports.start()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     finally:
+        reports.stop()
         if runtime is not None:
             runtime.stop()
     return 0

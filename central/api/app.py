@@ -16,9 +16,11 @@ from central.api.routes import (
     audit,
     auth,
     credentials,
+    dashboard,
     devices,
     gallery,
     hierarchy,
+    parcels,
     privacy,
     residents,
     sites,
@@ -34,6 +36,7 @@ from central.enrol.service import Enroller, GalleryChange
 from central.feeds.bus import EventBus
 from central.gallery.distribution import record_gallery_change
 from central.security.ratelimit import LoginLimiter
+from central.web.router import mount_dashboard
 
 log = logging.getLogger(__name__)
 ROUTERS = (
@@ -50,6 +53,8 @@ ROUTERS = (
     stream,
     alarms,
     gallery,
+    dashboard,
+    parcels,
 )
 
 
@@ -90,5 +95,7 @@ def create_app(settings: CentralSettings, context: CentralContext | None = None)
     for module in ROUTERS:
         app.include_router(module.router)
     app.include_router(metrics_router)
+    app.state.evidence_sources = settings.evidence
+    mount_dashboard(app)
     log.info("central_app_ready database=%s", context.sessions.kw["bind"].url)
     return app

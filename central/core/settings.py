@@ -8,7 +8,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from central.ingest.config import IngestConfig
+from central.reports.schedule import ReportScheduleConfig
 from central.rules.config import RulesConfig
+from central.web.evidence import EvidenceSources
 from models.config_file import load_config
 from models.zoo import FaceEngineConfig
 
@@ -65,6 +67,12 @@ class CentralSettings(BaseModel):
     )
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    reports: ReportScheduleConfig = Field(
+        default_factory=ReportScheduleConfig, description="Daily/weekly/monthly reports."
+    )
+    evidence: EvidenceSources = Field(
+        default_factory=EvidenceSources, description="Edge evidence endpoints by device id."
+    )
     face_engine: FaceEngineConfig = Field(
         default_factory=FaceEngineConfig, description="Enrolment's engine; gates must match it."
     )

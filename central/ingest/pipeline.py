@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,7 @@ PAUSE_BEFORE_COMMIT_ENV = "ANJU_INGEST_TEST_PAUSE_BEFORE_COMMIT_S"
 """Test hook: seconds to sleep after inserting and before committing (crash-safety tests)."""
 
 AfterCommit = Callable[[list[Envelope]], object]
+AfterReject = Callable[[list[Rejected]], object]
 
 
 @dataclass
@@ -35,17 +37,20 @@ class BatchOutcome:
 
 
 class IngestPipeline:
-    """Stores batches in one transaction each; ``after_commit`` sees only newly stored events."""
+    """Stores batches in one transaction each; after the commit, ``after_commit`` hooks see the
+    newly stored events and ``after_reject`` hooks the refused messages."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         device_lookup: DeviceLookup,
         after_commit: Sequence[AfterCommit] = (),
+        after_reject: Sequence[AfterReject] = (),
     ) -> None:
         self._sessions = sessions
         self._device_lookup = device_lookup
         self._after_commit = list(after_commit)
+        self._after_reject = list(after_reject)
 
     def process(self, messages: Sequence[Incoming]) -> BatchOutcome:
         """Check and store ``messages``; raises only if the database fails (nothing committed)."""
@@ -74,7 +79,8 @@ class IngestPipeline:
             apply_device_state(session, outcome.stored)
             _test_pause()
         self._count(outcome)
-        self._notify(outcome.stored)
+        self._notify(self._after_commit, outcome.stored)
+        self._notify(self._after_reject, outcome.rejected)
         return outcome
 
     def _count(self, outcome: BatchOutcome) -> None:
@@ -92,12 +98,13 @@ class IngestPipeline:
                 rejection.detail,
             )
 
-    def _notify(self, stored: list[Envelope]) -> None:
-        if not stored:
+    @staticmethod
+    def _notify(hooks: Sequence[Callable[[list[Any]], object]], items: list[Any]) -> None:
+        if not items:
             return
-        for callback in self._after_commit:
+        for callback in hooks:
             try:
-                callback(stored)
+                callback(items)
             except Exception:
                 logger.exception("ingest after-commit hook failed hook=%r", callback)
 

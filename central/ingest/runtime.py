@@ -18,6 +18,7 @@ from central.ingest.mqtt import MqttPublisher, broker_target
 from central.ingest.pipeline import AfterCommit, IngestPipeline
 from central.ingest.ports import EventSink
 from central.ingest.worker import IngestWorker
+from central.parcels.ingest import ParcelIngest
 from central.registry.queries import device_info
 from edge.contract import AccessDecision, Envelope
 from edge.contract.topics import ROOT
@@ -83,14 +84,15 @@ def build_ingest(
 ) -> IngestRuntime:
     """Compose a worker from the settings; ``sink`` is the process's live feed, if it has one."""
     alarms = AlarmService(sessions, settings.rules, sink)
-    hooks: list[AfterCommit] = [alarms.on_events]
+    parcels = ParcelIngest(sessions, settings.rules.parcels, sink)
+    hooks: list[AfterCommit] = [alarms.on_events, parcels.on_events]
     if sink is not None:
         hooks.insert(0, feed_events(sink))
     mqtt = settings.mqtt
     subscription = f"$share/{mqtt.shared_group}/{ROOT}/dev/+/+/#"
     worker = IngestWorker(
         broker_target(mqtt),
-        IngestPipeline(sessions, device_info, hooks),
+        IngestPipeline(sessions, device_info, hooks, [parcels.on_rejected]),
         settings.ingest,
         on_backlog=alarms.on_backlog,
         subscription=subscription,

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from central.parcels.config import ParcelRulesConfig
+
 Level = Literal["info", "warning", "critical"]
 
 
@@ -76,6 +78,7 @@ class RulesConfig(BaseModel):
     device_offline: DeviceOfflineRule = Field(default_factory=DeviceOfflineRule)
     visitor_overstay: VisitorOverstayRule = Field(default_factory=VisitorOverstayRule)
     ingest_backlog: IngestBacklogRule = Field(default_factory=IngestBacklogRule)
+    parcels: ParcelRulesConfig = Field(default_factory=ParcelRulesConfig)
     check_interval_s: float = Field(
         default=30.0, gt=0, description="Period of the offline and overstay checks."
     )

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge.contract import PassError, verify_pass
 from edge.credentials.attempt import CredentialAttempt
-from edge.gallery.messages import GalleryPerson
+from edge.gallery.messages import GalleryPerson, admission_refusal
 
 
 class CredentialLookup(Protocol):
@@ -55,17 +55,7 @@ class CardPinChecker:
         person = self._gallery.person_by_credential(method, value)
         if person is None:
             return CredentialAttempt(method, gate_id, None, False, f"unknown_{method}", at)
-        reason = _invalid_reason(person, gate_id, at)
+        reason = admission_refusal(person, gate_id, at)
         if reason is not None:
             return CredentialAttempt(method, gate_id, None, False, reason, at)
         return CredentialAttempt(method, gate_id, person.person_id, True, "valid", at)
-
-
-def _invalid_reason(person: GalleryPerson, gate_id: str, at: datetime) -> str | None:
-    if person.gate_ids and gate_id not in person.gate_ids:
-        return "wrong_gate"
-    if person.valid_from is not None and at < person.valid_from:
-        return "not_yet_valid"
-    if person.valid_until is not None and at > person.valid_until:
-        return "expired"
-    return None

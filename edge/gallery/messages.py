@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +52,29 @@ class GalleryPerson:
     valid_from: datetime | None
     valid_until: datetime | None
     gate_ids: tuple[str, ...]  # empty: every gate
+
+
+class Admission(Protocol):
+    """Where and when someone may pass (``GalleryPerson`` and the policy's records)."""
+
+    @property
+    def valid_from(self) -> datetime | None: ...
+    @property
+    def valid_until(self) -> datetime | None: ...
+    @property
+    def gate_ids(self) -> tuple[str, ...]: ...
+
+
+def admission_refusal(person: Admission, gate_id: str, at: datetime) -> str | None:
+    """Why ``person`` may not pass ``gate_id`` at ``at`` (wrong gate, not yet or no longer
+    valid), or None when they may."""
+    if person.gate_ids and gate_id not in person.gate_ids:
+        return "wrong_gate"
+    if person.valid_from is not None and at < person.valid_from:
+        return "not_yet_valid"
+    if person.valid_until is not None and at > person.valid_until:
+        return "expired"
+    return None
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,7 @@ gallery messages update the index before the next match; each applied version is
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from importlib.metadata import PackageNotFoundError, version
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -22,9 +20,7 @@ from edge.contract import (
     DeviceStatus,
     EventPayload,
     GalleryApplied,
-    Heartbeat,
     gallery_topic,
-    load_private_key,
     load_public_key,
 )
 from edge.credentials.attempt import CredentialAttempt
@@ -32,18 +28,19 @@ from edge.credentials.checks import CardPinChecker, QrVerifier
 from edge.credentials.config import build_readers
 from edge.credentials.desk import CredentialDesk
 from edge.credentials.remote_open import RemoteOpenVerifier
-from edge.events.outbox import OutboxError
-from edge.events.publisher import EventPublisher
 from edge.gallery.config import open_gallery
 from edge.gallery.messages import GalleryError
 from edge.gate.config import GateConfig
-from edge.gate.evidence import EvidenceStore
 from edge.gate.policy import AccessRequest, Policy, Verdict
-from edge.gate.server import EvidenceServer
 from edge.gate.vision import FaceDecision, GateVision
-from edge.gate.workers import CameraWorker, Ticker
 from edge.io.relay import RelayDriver, build_relay
 from edge.liveness.pad import load_attack_detector
+from edge.node.evidence import EvidenceStore
+from edge.node.health import Counters, camera_metrics, heartbeat, publish_or_log
+from edge.node.identity import open_publisher
+from edge.node.lifecycle import start_parts, stop_parts
+from edge.node.server import open_evidence_server
+from edge.node.workers import CameraWorker, Ticker
 from edge.recognize.search import TemplateIndex
 from models.engine import FaceEngine
 from models.zoo import open_engine
@@ -51,14 +48,7 @@ from models.zoo import open_engine
 log = logging.getLogger(__name__)
 
 _PRUNE_PERIOD_S = 3600.0
-
-
-def software_version() -> str:
-    """The installed anju version, or 'dev'."""
-    try:
-        return version("anju")
-    except PackageNotFoundError:
-        return "dev"
+_METRICS_PREFIX = "anju_gate_"
 
 
 class GateNode:
@@ -69,8 +59,7 @@ class GateNode:
     ) -> None:
         self.config = config
         self.started_s = time.monotonic()
-        self.counters = {"decisions": 0, "grants": 0, "events_refused": 0, "gallery_errors": 0}
-        self._counters_lock = threading.Lock()
+        self.counters = Counters("decisions", "grants", "events_refused", "gallery_errors")
         device = config.device
         central_key = load_public_key(config.gallery.central_public_key)
         self.engine = engine or open_engine(config.face_engine)
@@ -78,13 +67,7 @@ class GateNode:
             self.engine.dimension, config.index_backend, config.index_precision
         )
         self.gallery = open_gallery(config.gallery, device.site_id, self.index)
-        self.publisher = EventPublisher(
-            config.transport,
-            load_private_key(device.key_file.read_text(encoding="ascii")),
-            device.site_id,
-            device.device_id,
-        )
-        self.publisher.software_version = software_version()
+        self.publisher = open_publisher(device, config.transport)
         self.publisher.gallery_version = self.gallery.version
         self.publisher.on_message(self.on_message)
         self.relay = relay or build_relay(config.relay)
@@ -92,7 +75,9 @@ class GateNode:
         self.evidence = EvidenceStore(config.evidence)
         self._build_credentials(central_key)
         self.workers = [self._camera_worker(i) for i in range(len(config.cameras))]
-        self.server = self._evidence_server()
+        self.server = open_evidence_server(
+            config.evidence.server, self.evidence, self.metrics, _METRICS_PREFIX
+        )
         self._tickers = [
             Ticker("heartbeat", config.heartbeat_interval_s, self.heartbeat),
             Ticker("evidence-prune", _PRUNE_PERIOD_S, self.evidence.prune),
@@ -100,22 +85,14 @@ class GateNode:
 
     def start(self) -> None:
         """Connect, start cameras, readers, the evidence endpoint and the heartbeat."""
-        self.publisher.start()
-        for part in [*self.workers, *self.readers, *self._tickers]:
-            part.start()
-        if self.server is not None:
-            self.server.start()
+        start_parts(self.publisher, [*self.workers, *self.readers, *self._tickers], self.server)
         self.evidence.prune()
         log.info("event=gate_started device=%s cameras=%d", self.config.device.device_id,
                  len(self.workers))  # fmt: skip
 
     def stop(self) -> None:
         """Stop everything; queued events stay in the outbox for the next start."""
-        for part in [*self.readers, *self.workers, *self._tickers]:
-            part.stop()
-        if self.server is not None:
-            self.server.stop()
-        self.publisher.stop()
+        stop_parts([*self.readers, *self.workers, *self._tickers], self.server, self.publisher)
         self.gallery.close()
 
     def on_face(self, decision: FaceDecision) -> None:
@@ -180,53 +157,32 @@ class GateNode:
 
     def publish(self, payload: EventPayload) -> None:
         """Queue an event; a refusal by the outbox is logged and counted, never raised."""
-        try:
-            self.publisher.publish(payload)
-        except OutboxError as exc:
-            self._count("events_refused")
-            log.error("event=event_refused kind=%s error=%s", payload.kind, exc)
+        if not publish_or_log(self.publisher, payload):
+            self.counters.add("events_refused")
 
     def heartbeat(self) -> None:
         """Publish a heartbeat."""
-        self.publish(
-            Heartbeat(
-                uptime_s=round(time.monotonic() - self.started_s, 3),
-                outbox_depth=self.publisher.outbox_depth,
-                outbox_dropped_total=self.publisher.dropped_total,
-                gallery_version=self.gallery.version,
-            )
-        )
+        self.publish(heartbeat(self.publisher, self.started_s, self.gallery.version))
 
     def metrics(self) -> dict[str, float]:
         """Counters for the /metrics endpoint."""
-        values: dict[str, float] = {f"{k}_total": float(v) for k, v in self.counters.items()}
+        values = self.counters.metrics()
         values["outbox_depth"] = float(self.publisher.outbox_depth)
         values["gallery_version"] = float(self.gallery.version)
         values["evidence_write_failures_total"] = float(self.evidence.failures)
-        for worker in self.workers:
-            camera = worker.camera
-            label = f'{{camera="{camera.config.camera_id}"}}'
-            values[f"camera_up{label}"] = float(camera.state == "ok")
-            values[f"camera_frames_failed_total{label}"] = float(worker.frames_failed)
-            for name in ("decoded", "dropped", "undecodable", "reconnects"):
-                values[f"camera_frames_{name}_total{label}"] = float(getattr(camera.counters, name))
-        return values
-
-    def _count(self, name: str) -> None:
-        with self._counters_lock:
-            self.counters[name] += 1
+        return values | camera_metrics(self.workers)
 
     def _act(self, gate_id: str, verdict: Verdict) -> None:
-        self._count("decisions")
+        self.counters.add("decisions")
         if verdict.decision == "granted":
-            self._count("grants")
+            self.counters.add("grants")
             self.relay.pulse(gate_id, self.config.relay.pulse_s)
 
     def _apply_gallery(self, data: bytes) -> None:
         try:
             applied = self.gallery.apply(data)
         except GalleryError as exc:
-            self._count("gallery_errors")
+            self.counters.add("gallery_errors")
             log.warning("event=gallery_refused reason=%s detail=%s", exc.reason, exc)
             if exc.reason == "gap":
                 self.publish(self._device_status())
@@ -258,7 +214,7 @@ class GateNode:
             central_key, tuple(self.config.device.gate_ids), credentials.remote_open_max_skew_s
         )
 
-    def _camera_worker(self, position: int) -> CameraWorker:
+    def _camera_worker(self, position: int) -> CameraWorker[FaceDecision]:
         camera_config = self.config.cameras[position]
         vision = GateVision(
             self.engine,
@@ -269,14 +225,4 @@ class GateNode:
             load_attack_detector(self.config.liveness.pad, self.config.face_engine.runtime),
         )
         camera = Camera(camera_config, self._on_camera_status)
-        return CameraWorker(camera, vision, self.on_face)
-
-    def _evidence_server(self) -> EvidenceServer | None:
-        settings = self.config.evidence.server
-        if not settings.enabled:
-            return None
-        if settings.token_file is None:
-            raise ValueError("evidence.server.token_file is required when the server is enabled")
-        token = settings.token_file.read_text(encoding="utf-8").strip()
-        address = (settings.host, settings.port)
-        return EvidenceServer(self.evidence, token, self.metrics, address)
+        return CameraWorker(camera, vision.process, self.on_face)

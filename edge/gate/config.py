@@ -8,34 +8,23 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.capture.config import CameraConfig
 from edge.comms.config import TransportConfig
-from edge.contract.topics import check_id
 from edge.credentials.config import CredentialsConfig
 from edge.gallery.config import GalleryConfig
-from edge.gate.evidence import EvidenceConfig
 from edge.gate.policy import PolicyConfig
 from edge.gate.vision import RecognitionConfig
 from edge.io.relay import RelayConfig
 from edge.liveness.config import LivenessConfig
+from edge.node.evidence import EvidenceConfig
+from edge.node.identity import NodeIdentity
 from edge.recognize.search import Backend, Precision
 from models.config_file import load_config
 from models.zoo import FaceEngineConfig
 
 
-class DeviceConfig(BaseModel):
-    """Who this node is."""
+class DeviceConfig(NodeIdentity):
+    """Who this node is; ``site_id`` is the compound whose gallery it holds."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    device_id: str = Field(description="This node's id (topics, events).")
-    site_id: str = Field(description="The compound this gate belongs to (its gallery).")
-    key_file: Path = Field(description="The node's Ed25519 private key (base64url text).")
     gate_ids: list[str] = Field(min_length=1, description="The gates this node opens.")
-
-    @model_validator(mode="after")
-    def _safe_ids(self) -> DeviceConfig:
-        check_id(self.device_id)
-        check_id(self.site_id)
-        return self
 
 
 class GateConfig(BaseModel):

@@ -18,25 +18,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge.contract.events import Decision, Liveness, Method
+from edge.gallery.messages import Admission, admission_refusal
 
 ALL_METHODS: tuple[Method, ...] = ("face", "qr", "card", "pin", "guard")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class PersonRecord(Protocol):
+class PersonRecord(Admission, Protocol):
     """What the policy reads of an enrolled person (``edge.gallery.store.GalleryPerson``)."""
 
     @property
     def person_id(self) -> str: ...
     @property
     def person_kind(self) -> Literal["resident", "visitor"]: ...
-    @property
-    def valid_from(self) -> datetime | None: ...
-    @property
-    def valid_until(self) -> datetime | None: ...
-    @property
-    def gate_ids(self) -> tuple[str, ...]: ...
 
 
 class TimeWindow(BaseModel):
@@ -149,9 +144,9 @@ class Policy:
             return None
         if request.method in ("face", "card", "pin") and request.person is None:
             return "not_enrolled"
-        person_reason = _person_refusal(request.person, request.gate_id, request.at)
-        if person_reason is not None:
-            return person_reason
+        at, person = request.at, request.person
+        if person is not None and (refused := admission_refusal(person, request.gate_id, at)):
+            return refused
         if not _open(gate.schedule, request.at.astimezone(self._zone)):
             return "outside_schedule"
         if request.liveness == "failed":
@@ -171,18 +166,6 @@ class Policy:
             if len(self._granted) > 10_000:
                 self._granted = {k: v for k, v in self._granted.items() if v >= horizon}
         return None
-
-
-def _person_refusal(person: PersonRecord | None, gate_id: str, at: datetime) -> str | None:
-    if person is None:
-        return None
-    if person.gate_ids and gate_id not in person.gate_ids:
-        return "wrong_gate"
-    if person.valid_from is not None and at < person.valid_from:
-        return "not_yet_valid"
-    if person.valid_until is not None and at > person.valid_until:
-        return "expired"
-    return None
 
 
 def _open(schedule: Sequence[TimeWindow], local: datetime) -> bool:

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.capture.config import CameraConfig
 from edge.comms.config import TransportConfig
-from edge.contract.topics import check_id
-from edge.gate.evidence import EvidenceConfig
+from edge.node.evidence import EvidenceConfig
+from edge.node.identity import NodeIdentity
 from models.config_file import load_config
 
 Region = tuple[float, float, float, float]
@@ -29,19 +29,10 @@ def _check_region(region: Region, name: str) -> None:
         raise ValueError(f"{name} must be [x0, y0, x1, y1] fractions with x0 < x1, y0 < y1")
 
 
-class OutletDevice(_Section):
-    """Who this node is."""
+class OutletDevice(NodeIdentity):
+    """Who this node is; ``site_id`` is the outlet's compound or district."""
 
-    device_id: str = Field(description="This node's id (topics, events).")
-    site_id: str = Field(description="The site (outlet's compound or district) in envelopes.")
     outlet_id: str = Field(min_length=1, max_length=64, description="The outlet in events.")
-    key_file: Path = Field(description="The node's Ed25519 private key (base64url text).")
-
-    @model_validator(mode="after")
-    def _safe_ids(self) -> OutletDevice:
-        check_id(self.device_id)
-        check_id(self.site_id)
-        return self
 
 
 class DeskConfig(_Section):

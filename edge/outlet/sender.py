@@ -17,9 +17,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Literal, TextIO
 
+from edge.node.http import BackgroundHttpServer, Responder
 from edge.outlet.idcard import IdNumberError, SenderId, protect, validate_id_number
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,11 @@ class SenderDesk:
         try:
             read = SenderRead("verified", protect(validate_id_number(id_number), self._key), when)
         except IdNumberError as exc:
-            self.rejected += 1
             log.warning("event=sender_id_rejected reason=%s", exc.reason)
             read = SenderRead("invalid", None, when)
         with self._lock:
             self._reads.append(read)
+        self.rejected += read.status == "invalid"  # counted once recorded: readers poll it
         return read
 
     def for_parcel(self, started_s: float, ended_s: float) -> SenderRead | None:
@@ -97,37 +98,20 @@ class StreamSenderReader:
             log.error("event=sender_stream_failed error=%r", exc)
 
 
-class HttpSenderReader:
+class HttpSenderReader(BackgroundHttpServer):
     """Serves ``POST /sender`` for an ID-card reader on the local machine or network."""
 
     def __init__(self, desk: SenderDesk, host: str, port: int) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler(desk))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        """The port actually bound."""
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        """Serve in a background thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
+        super().__init__((host, port), _handler(desk), "sender-http")
 
 
 def _handler(desk: SenderDesk) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(Responder):
         def do_POST(self) -> None:
             length_text = self.headers.get("Content-Length") or "0"
             length = int(length_text) if length_text.isdigit() else 0
             if self.path != "/sender" or not 0 < length <= _MAX_BODY_BYTES:
-                self._reply(HTTPStatus.BAD_REQUEST, {"error": "POST /sender with a small body"})
+                self.send_json(HTTPStatus.BAD_REQUEST, {"error": "POST /sender with a small body"})
                 return
             try:
                 body = json.loads(self.rfile.read(length))
@@ -136,21 +120,10 @@ def _handler(desk: SenderDesk) -> type[BaseHTTPRequestHandler]:
                     raise TypeError("id_number must be a string")
             except (ValueError, KeyError, TypeError) as exc:
                 desk.rejected += 1
-                self._reply(HTTPStatus.BAD_REQUEST, {"error": f"bad body: {exc}"})
+                self.send_json(HTTPStatus.BAD_REQUEST, {"error": f"bad body: {exc}"})
                 return
             read = desk.submit(number)
             masked = read.sender.masked if read.sender else None
-            self._reply(HTTPStatus.OK, {"status": read.status, "masked": masked})
-
-        def _reply(self, status: HTTPStatus, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("event=sender_http line=%r", format % args)
+            self.send_json(HTTPStatus.OK, {"status": read.status, "masked": masked})
 
     return Handler

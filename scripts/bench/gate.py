@@ -27,11 +27,11 @@ sys.path.insert(0, str(REPO))
 
 from edge.capture import Camera, CameraConfig, Frame  # noqa: E402
 from edge.gallery.messages import GalleryPerson  # noqa: E402
-from edge.gate.evidence import EvidenceConfig, EvidenceStore  # noqa: E402
 from edge.gate.policy import Policy, PolicyConfig  # noqa: E402
 from edge.gate.vision import FaceDecision, GateVision, RecognitionConfig  # noqa: E402
-from edge.gate.workers import CameraWorker  # noqa: E402
 from edge.liveness import LivenessConfig  # noqa: E402
+from edge.node.evidence import EvidenceConfig, EvidenceStore  # noqa: E402
+from edge.node.workers import CameraWorker  # noqa: E402
 from edge.recognize import TemplateIndex  # noqa: E402
 from models.engine import FaceEngine  # noqa: E402
 from models.paths import default_model_dir, pack_dir  # noqa: E402
@@ -107,7 +107,7 @@ def run(
             done.set()
 
     camera = Camera(CameraConfig(camera_id="bench", gate_id="g", source=str(video)), track)
-    worker = CameraWorker(camera, vision, sink)
+    worker = CameraWorker(camera, vision.process, sink)
     started = time.monotonic()
     worker.start()
     done.wait()

@@ -61,8 +61,22 @@ def wait_for_port(port: int, timeout_s: float = 10.0, open_: bool = True) -> Non
     raise AssertionError(f"port {port} did not become {'open' if open_ else 'closed'}")
 
 
+def run_as_line(settings: str) -> str:
+    """``user root`` when the tests run as root (containers) and ``settings`` name no user.
+
+    Started as root, Mosquitto otherwise switches to the ``mosquitto`` user, which cannot read
+    pytest's 0700 temporary folders; Mosquitto refuses a second ``user`` line.
+    """
+    names_user = any(line.split()[:1] == ["user"] for line in settings.splitlines())
+    return "user root\n" if os.geteuid() == 0 and not names_user else ""
+
+
 class PrivateMosquitto:
-    """A Mosquitto of the test's own on a free port, with its own config; can stop and start."""
+    """A Mosquitto of the test's own on a free port, with its own config; can stop and start.
+
+    ``extra_config`` (default: anonymous access) follows the listener, persistence and log
+    lines; ``user root`` is added when running as root (see ``run_as_line``).
+    """
 
     def __init__(self, folder: Path, extra_config: str = "", port: int | None = None) -> None:
         if shutil.which("mosquitto") is None:
@@ -71,10 +85,11 @@ class PrivateMosquitto:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "mosquitto.conf"
+        settings = extra_config or "allow_anonymous true\n"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"persistence true\npersistence_location {folder}/\n"
-            f"log_dest file {folder}/mosquitto.log\n" + (extra_config or "allow_anonymous true\n")
+            f"log_dest file {folder}/mosquitto.log\n" + settings + run_as_line(settings)
         )
         self._process: subprocess.Popen[bytes] | None = None
 

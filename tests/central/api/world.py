@@ -92,6 +92,9 @@ def _side(
     outlet = post(
         client, token, "/api/outlets", {"name": f"outlet {side}", "community_id": community}
     )
+    parcel = post(
+        client, token, f"/api/outlets/{outlet['id']}/parcels", {"waybill_number": f"SF0001{side}"}
+    )
     household = post(client, token, "/api/households", {"compound_id": cid, "label": "1-101"})
     resident = post(
         client,
@@ -123,6 +126,7 @@ def _side(
         "compound_id": cid,
         "gate_id": gate["id"],
         "outlet_id": outlet["id"],
+        "parcel_id": parcel["id"],
         "household_id": household["id"],
         "resident_id": resident["id"],
         "person_id": resident["id"],

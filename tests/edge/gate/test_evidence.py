@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.gate.evidence import EvidenceConfig, EvidenceStore
-from edge.gate.server import EvidenceServer
+from edge.node.evidence import EvidenceConfig, EvidenceStore
+from edge.node.server import EvidenceServer
 
 TOKEN = "t" * 40
 IMAGE = np.full((48, 64, 3), 120, np.uint8)

@@ -30,12 +30,6 @@ COMPOUND = "compound-1"
 DIMENSION = 128
 
 
-def broker_config(extra: str = "allow_anonymous true\n") -> str:
-    """Private broker settings; ``user root`` keeps a broker started as root (containers) from
-    switching to a user that cannot read pytest's 0700 folders (no effect when not root)."""
-    return extra + "user root\n"
-
-
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
     """Poll ``predicate`` until true; AssertionError on timeout."""
     deadline = time.monotonic() + timeout_s

@@ -12,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge.comms.config import MqttConfig, OutboxConfig, TransportConfig
 from edge.contract import Heartbeat, command_topic, gallery_topic
 from edge.events.publisher import EventPublisher
-from tests.edge.transport.helpers import COMPOUND, DEVICE_KEY, broker_config, wait_until
+from tests.edge.transport.helpers import COMPOUND, DEVICE_KEY, wait_until
 from tests.support.services import private_mosquitto
 
 ACL = f"""\
@@ -34,7 +34,7 @@ def test_publisher_under_device_acl(tmp_path: Path, device_id: str) -> None:
         subprocess.run(["mosquitto_passwd", *flags, "-b", str(passwords), user, "pw"], check=True)
     (tmp_path / "pw").write_text("pw")
     settings = f"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}\n"
-    with private_mosquitto(folder, broker_config(settings)) as broker:
+    with private_mosquitto(folder, settings) as broker:
         central = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
         central.username_pw_set("central", "pw")
         events: list[str] = []

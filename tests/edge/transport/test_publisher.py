@@ -25,7 +25,6 @@ from tests.edge.transport.helpers import (
     HELPER_COMMAND,
     REPO,
     Subscriber,
-    broker_config,
     wait_until,
 )
 from tests.support.services import PrivateMosquitto, private_mosquitto
@@ -114,7 +113,7 @@ def test_commands_and_gallery_reach_the_handler(
 def test_drops_while_offline_are_reported(
     tmp_path: Path, device_id: str, make_publisher: Maker, subscribers: list[Subscriber]
 ) -> None:
-    broker = PrivateMosquitto(tmp_path / "broker", broker_config())
+    broker = PrivateMosquitto(tmp_path / "broker")
     broker.start()
     central = Subscriber(broker.port, f"anju/v1/dev/{device_id}/events/#", "central-1")
     subscribers.append(central)
@@ -159,7 +158,7 @@ def test_refused_login_stops_retrying(tmp_path: Path, device_id: str) -> None:
     folder.mkdir()
     passwords = folder / "passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), "gate", "right"], check=True)
-    config = broker_config(f"allow_anonymous false\npassword_file {passwords}\n")
+    config = f"allow_anonymous false\npassword_file {passwords}\n"
     with private_mosquitto(folder, config) as broker:
         wrong = _with_password(tmp_path, broker.port, "wrong", device_id)
         right = _with_password(tmp_path, broker.port, "right", device_id + "-2")

@@ -15,7 +15,6 @@ from tests.edge.transport.helpers import (
     HELPER_COMMAND,
     REPO,
     Subscriber,
-    broker_config,
     wait_until,
 )
 from tests.support.services import PrivateMosquitto
@@ -28,7 +27,7 @@ RATE_PER_S = 50
 def test_broker_restart_mid_stream_loses_nothing(
     tmp_path: Path, device_id: str, make_publisher: Maker, subscribers: list[Subscriber]
 ) -> None:
-    broker = PrivateMosquitto(tmp_path / "broker", broker_config())
+    broker = PrivateMosquitto(tmp_path / "broker")
     broker.start()
     try:
         central = Subscriber(broker.port, f"anju/v1/dev/{device_id}/events/#", "central-r")

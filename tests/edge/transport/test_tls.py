@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 from edge.comms.config import MqttConfig, OutboxConfig, TlsConfig, TransportConfig
 from edge.contract import Heartbeat
 from edge.events.publisher import EventPublisher
-from tests.edge.transport.helpers import COMPOUND, DEVICE_KEY, broker_config, wait_until
+from tests.edge.transport.helpers import COMPOUND, DEVICE_KEY, wait_until
 from tests.support.services import private_mosquitto
 
 Key = ec.EllipticCurvePrivateKey
@@ -74,7 +74,7 @@ def test_publisher_connects_with_a_client_certificate(tmp_path: Path, device_id:
         f"cafile {ca_path}\ncertfile {server[1]}\nkeyfile {server[0]}\n"
         "require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n"
     )
-    with private_mosquitto(tmp_path / "broker", broker_config(settings)) as broker:
+    with private_mosquitto(tmp_path / "broker", settings) as broker:
         tls = TlsConfig(ca_file=ca_path, cert_file=client[1], key_file=client[0])
         config = TransportConfig(
             mqtt=MqttConfig(port=broker.port, tls=tls, reconnect_min_s=0.1),

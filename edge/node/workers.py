@@ -1,39 +1,42 @@
-"""The node's background loops: one worker per camera, and a ticker for periodic duties."""
+"""A node's background loops: one worker per camera, and a ticker for periodic duties."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from edge.capture.camera import Camera, Frame
-from edge.gate.vision import FaceDecision
 
 log = logging.getLogger(__name__)
 
-DecisionSink = Callable[[FaceDecision], None]
+Result = TypeVar("Result")
 _TAKE_TIMEOUT_S = 0.5
+_JOIN_TIMEOUT_S = 5.0
 
 
-class FrameProcessor(Protocol):
-    """Turns a frame into decisions (``GateVision``)."""
+class CameraWorker(Generic[Result]):
+    """Takes the newest frame of one camera, processes it, hands each result to ``sink``.
 
-    def process(self, frame: Frame) -> list[FaceDecision]: ...
+    ``process`` turns a frame into results (a gate's face decisions, an outlet's finished
+    parcels); an exception in it or in ``sink`` is logged and counted, never stops the camera.
+    """
 
-
-class CameraWorker:
-    """Takes the newest frame of one camera, runs the vision on it, hands decisions on."""
-
-    def __init__(self, camera: Camera, vision: FrameProcessor, sink: DecisionSink) -> None:
+    def __init__(
+        self,
+        camera: Camera,
+        process: Callable[[Frame], Iterable[Result]],
+        sink: Callable[[Result], object],
+    ) -> None:
         self.camera = camera
-        self.vision = vision
         self.frames_processed = 0
         self.frames_failed = 0
+        self._process = process
         self._sink = sink
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, name=f"vision-{camera.config.camera_id}", daemon=True
+            target=self._run, name=f"camera-{camera.config.camera_id}", daemon=True
         )
 
     def start(self) -> None:
@@ -45,7 +48,7 @@ class CameraWorker:
         """Stop the worker, then the camera."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(5.0)
+            self._thread.join(_JOIN_TIMEOUT_S)
         self.camera.stop()
 
     def _run(self) -> None:
@@ -56,16 +59,16 @@ class CameraWorker:
                 continue
             self.frames_processed += 1
             try:
-                decisions = self.vision.process(frame)
+                results = list(self._process(frame))
             except Exception:  # a bug on one frame must not stop the camera for good
                 self.frames_failed += 1
                 log.exception("camera=%s event=frame_failed", frame.camera_id)
                 continue
-            for decision in decisions:
+            for result in results:
                 try:
-                    self._sink(decision)
+                    self._sink(result)
                 except Exception:  # one failed hand-over must not stop the camera
-                    log.exception("camera=%s event=decision_sink_failed", frame.camera_id)
+                    log.exception("camera=%s event=result_sink_failed", frame.camera_id)
 
 
 class Ticker:
@@ -85,7 +88,7 @@ class Ticker:
         """Stop ticking."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(5.0)
+            self._thread.join(_JOIN_TIMEOUT_S)
 
     def _run(self) -> None:
         while not self._stop.wait(self._period_s):

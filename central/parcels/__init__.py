@@ -1,0 +1,1 @@
+"""Courier parcels: registries, acceptance states, 三个100% rates and their alarms."""

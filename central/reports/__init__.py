@@ -1,0 +1,1 @@
+"""Governance reports (日报告、周会办、月研判): figures per hierarchy node, XLSX and PDF."""

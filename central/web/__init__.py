@@ -1,0 +1,1 @@
+"""The governance-centre dashboard: page, static files and roll-up queries."""
