@@ -1,47 +1,75 @@
-"""`make demo`: run the face engine over the sample group photo and show what it found.
+"""`make demo`: the whole system on one machine, from nothing running to events and alarms.
 
-Later capabilities grow this into the whole system (broker, central, gate and outlet nodes).
+Starts a private MQTT broker, central (SQLite in the demo folder, or PostgreSQL when
+``DATABASE_URL`` is set), creates a governance hierarchy with a compound, a gate and an outlet,
+an admin user, provisions a gate and an outlet device, enrols residents (faces of the pack's
+group photo, with consent records; other faces of the photo stay strangers), issues a visitor
+QR pass, then runs a gate node and an outlet node on generated sample videos and prints the
+dashboard URL. Ctrl-C (or SIGTERM, or ``--duration``) stops every process it started.
 """
 
 from __future__ import annotations
 
-import itertools
+import argparse
+import logging
+import signal
 import sys
-import time
+from pathlib import Path
+from types import FrameType
 
-from models.cli import face_summary
-from models.images import load_image
-from models.manifest import load_manifest
-from models.paths import pack_dir
-from models.zoo import FaceEngineConfig, open_engine
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from anju.logs import setup_logging  # noqa: E402
+from scripts.demo.procs import Children, DemoError  # noqa: E402
+from scripts.demo.run import DemoOptions, reset_workdir, run_demo  # noqa: E402
+
+log = logging.getLogger("scripts.demo")
 
 
-def main() -> int:
-    """Detect, assess and embed every face of the sample photo; compare them pairwise."""
-    config = FaceEngineConfig()
-    manifest = load_manifest(config.pack)
-    photo = pack_dir(config.model_dir, config.pack) / "samples/t1.jpg"
-    engine = open_engine(config)
-    image = load_image(photo)
-    started = time.perf_counter()
-    faces = engine.analyze(image)
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    print(
-        f"Anju face engine — pack {manifest.name}: detector {manifest.defaults.detector}, "
-        f"embedder {manifest.defaults.embedder} (threshold {engine.threshold})"
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def parse_args(argv: list[str] | None) -> DemoOptions:
+    """The command line as options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--workdir", type=Path, default=REPO / "var/demo", help="erased and refilled at each run"
     )
-    print(
-        f"{photo.name} ({image.shape[1]}x{image.shape[0]}): {len(faces)} faces "
-        f"in {elapsed_ms:.0f} ms"
-    )
-    for index, face in enumerate(faces):
-        print(f"  face {index}: {face_summary(face)}")
-    print("Pairwise similarity (all six are different people, so all should be 'different'):")
-    for (i, a), (j, b) in itertools.combinations(enumerate(faces), 2):
-        similarity = engine.similarity(a.template, b.template)
-        verdict = "SAME" if engine.is_same(similarity) else "different"
-        print(f"  {i}-{j}: {similarity:+.3f} {verdict}")
-    return 0
+    parser.add_argument("--duration", type=float, default=None, help="seconds, then stop")
+    args = parser.parse_args(argv)
+    return DemoOptions(args.workdir.resolve(), args.duration)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo until Ctrl-C, SIGTERM or the duration; 0 on a clean stop."""
+    options = parse_args(argv)
+    setup_logging("info", False)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        reset_workdir(options.workdir)
+    except DemoError as exc:
+        log.error("step=reset error=%s", exc)
+        return 1
+    children = Children(options.workdir / "logs")
+    status = 0
+    try:
+        run_demo(options, children)
+    except KeyboardInterrupt:
+        log.info("step=interrupted")
+    except DemoError as exc:
+        log.error("step=failed error=%s", exc)
+        status = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        children.stop_all()
+        log.info("step=stopped children=none")
+    return status
 
 
 if __name__ == "__main__":
