@@ -4,7 +4,6 @@ and overstaying visitors, and when a worker reports a backlog; raises alarms and
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.alarms import facts
 from central.alarms.lifecycle import alarm_item, raise_alarm
+from central.core.periodic import Periodic
 from central.db.base import utcnow
 from central.ingest.ports import EventSink, PersonLookup
 from central.ingest.worker import BacklogReport
@@ -60,8 +60,7 @@ class AlarmService:
         self._rules = rules
         self._sink = sink
         self._person_lookup = person_lookup
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._checks = Periodic("alarm-checks", rules.check_interval_s, self.run_checks)
 
     def on_events(self, events: Sequence[Envelope]) -> list[int]:
         """Run the event rules on newly stored events; returns the ids of alarms raised."""
@@ -176,18 +175,8 @@ class AlarmService:
 
     def start(self) -> None:
         """Run the periodic checks every ``check_interval_s`` in a thread."""
-        self._thread = threading.Thread(target=self._run, name="alarm-checks", daemon=True)
-        self._thread.start()
+        self._checks.start()
 
     def stop(self) -> None:
         """Stop the periodic checks."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._rules.check_interval_s):
-            try:
-                self.run_checks()
-            except Exception:
-                logger.exception("alarm checks failed; retrying next period")
+        self._checks.stop()

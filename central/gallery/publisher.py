@@ -4,7 +4,6 @@ compound's retained snapshot, so a gate that connects later starts from the curr
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from itertools import groupby
 
@@ -12,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from central.core.periodic import Periodic
 from central.db.events_models import GalleryVersion
 from central.gallery.distribution import CHANGED_FLAG, current_version, lagging_gates
 from central.gallery.messages import TemplateFormat, build_delta, build_snapshot, signed_bytes
@@ -40,10 +40,9 @@ class GalleryPublisher:
         self._publish = publish
         self._key = signing_key
         self._format = template_format
-        self._poll_interval_s = poll_interval_s
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Periodic(
+            "gallery-publisher", poll_interval_s, self.publish_pending, run_first=True
+        )
 
     def publish_pending(self) -> int:
         """Publish every unpublished version, oldest first; returns how many were sent.
@@ -102,27 +101,14 @@ class GalleryPublisher:
 
         def after_commit(session: Session) -> None:
             if session.info.pop(CHANGED_FLAG, False):
-                self._wake.set()
+                self._loop.wake()
 
         event.listen(self._sessions, "after_commit", after_commit)
 
     def start(self) -> None:
         """Publish pending versions now, on every wake-up and every poll interval."""
-        self._thread = threading.Thread(target=self._run, name="gallery-publisher", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop the publishing thread."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.publish_pending()
-            except Exception:
-                logger.exception("gallery publishing failed; retrying")
-            self._wake.wait(self._poll_interval_s)
-            self._wake.clear()
+        self._loop.stop()

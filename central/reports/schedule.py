@@ -8,7 +8,6 @@ never duplicates one, and a day missed while down is written at the next run for
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.audit.log import record
+from central.core.periodic import Periodic
 from central.db.base import utcnow
 from central.db.registry_models import LEVELS, HierarchyNode, NodeLevel
 from central.reports.data import Period, build_report, window
@@ -90,8 +90,7 @@ class ReportScheduler:
     def __init__(self, sessions: sessionmaker[Session], config: ReportScheduleConfig) -> None:
         self._sessions = sessions
         self._config = config
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticks = Periodic("report-scheduler", config.check_interval_s, self._tick)
         self.failures = 0
 
     def run_due(self, now: datetime) -> list[Path]:
@@ -104,22 +103,18 @@ class ReportScheduler:
 
     def start(self) -> None:
         """Start looking every ``check_interval_s``."""
-        self._thread = threading.Thread(target=self._run, name="report-scheduler", daemon=True)
-        self._thread.start()
+        self._ticks.start()
 
     def stop(self) -> None:
         """Stop looking."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._ticks.stop()
 
-    def _run(self) -> None:
-        while not self._stopping.wait(self._config.check_interval_s):
-            try:
-                written = self.run_due(utcnow())
-            except (ReportFontMissing, OSError) as exc:
-                self.failures += 1
-                log.error("reports_failed failures=%d error=%s", self.failures, exc)
-                continue
-            if written:
-                log.info("reports_written count=%d folder=%s", len(written), self._config.folder)
+    def _tick(self) -> None:
+        try:
+            written = self.run_due(utcnow())
+        except (ReportFontMissing, OSError) as exc:
+            self.failures += 1
+            log.error("reports_failed failures=%d error=%s", self.failures, exc)
+            return
+        if written:
+            log.info("reports_written count=%d folder=%s", len(written), self._config.folder)
