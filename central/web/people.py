@@ -1,4 +1,4 @@
-"""Visitors in scope with their consent state, for the registry page."""
+"""Visitors in scope with their consent state, and households, for the registry page."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.db.privacy_models import ConsentRecord
-from central.db.registry_models import Visitor
+from central.db.registry_models import Household, Visitor
 from central.security.scopes import Principal
 
 VISITOR_LIMIT = 200
@@ -67,3 +67,19 @@ def visitors_in_scope(session: Session, user: Principal) -> list[VisitorRow]:
         )
         for v in visitors
     ]
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    """A household of a compound, for the registry forms."""
+
+    id: str
+    label: str
+
+
+def households_of(session: Session, compound_id: str) -> list[HouseholdRow]:
+    """The households of ``compound_id`` (already scope-checked), by label."""
+    rows = session.scalars(
+        select(Household).where(Household.compound_id == compound_id).order_by(Household.label)
+    )
+    return [HouseholdRow(id=h.id, label=h.label) for h in rows]

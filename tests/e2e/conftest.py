@@ -96,9 +96,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator
             engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright."""
+    """Debian's Chromium, headless, driven by Playwright; per module, because Playwright's sync
+    API holds an event loop on the main thread that later ``asyncio.run`` tests would trip on."""
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     with sync_playwright() as playwright:

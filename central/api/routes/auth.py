@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from central.api.context import CentralContext
 from central.api.deps import ContextDep, CurrentUser, SessionDep
 from central.audit.log import record
 from central.db.auth_models import User
@@ -66,9 +67,31 @@ def login(
     context.limiter.succeeded(form.username, address)
     record(session, user.username, "auth.login", user.username, None, {"address": address})
     session.commit()
+    return fresh_token(context, user.username)
+
+
+def fresh_token(context: CentralContext, username: str) -> Token:
+    """A new access token for ``username`` with the configured lifetime."""
     minutes = context.settings.access_token_minutes
-    token = issue_token(context.secrets.jwt_secret, user.username, utcnow(), minutes)
+    token = issue_token(context.secrets.jwt_secret, username, utcnow(), minutes)
     return Token(access_token=token, expires_in=minutes * 60)
+
+
+@router.get("/refresh")
+def refresh(
+    user: CurrentUser,
+    request: Request,
+    response: Response,
+    context: ContextDep,
+    session: SessionDep,
+) -> Token:
+    """Trade a still-valid token for a new one (audited); expired tokens and inactive users
+    are refused by authentication as for every route, so a closed account ends its screens."""
+    address = request.client.host if request.client else "unknown"
+    record(session, user.username, "auth.refresh", user.username, None, {"address": address})
+    session.commit()
+    response.headers["Cache-Control"] = "no-store"
+    return fresh_token(context, user.username)
 
 
 @router.get("/me")

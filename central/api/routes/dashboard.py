@@ -10,16 +10,26 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from central.api.deps import CurrentUser, DeviceDep, NodeDep, SessionDep, require_role
+from central.api.deps import (
+    CompoundDep,
+    ContextDep,
+    CurrentUser,
+    DeviceDep,
+    NodeDep,
+    SessionDep,
+    load_scoped,
+    require_role,
+)
 from central.audit.log import record
 from central.db.base import utcnow
 from central.db.events_models import DeviceGalleryState, DeviceHealth, Event, GalleryVersion
 from central.db.registry_models import Device, HierarchyNode
 from central.reports.data import Period, build_report, window
 from central.reports.export import ReportFontMissing, table, title, to_pdf, to_xlsx
-from central.security.scopes import Principal
+from central.security.scopes import Principal, sites_under
+from central.web.compliance import MAX_DAYS, OutletCompliance, compliance, last_days
 from central.web.evidence import EVIDENCE_ID, EvidenceSources, EvidenceUnavailable, fetch_evidence
-from central.web.people import VisitorRow, visitors_in_scope
+from central.web.people import HouseholdRow, VisitorRow, households_of, visitors_in_scope
 from central.web.rollups import CHINA_TZ, count_sites, day_start, node_totals, rates, scoped_sites
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
@@ -151,6 +161,7 @@ class EventQuery(BaseModel):
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     site_id: str | None = Field(default=None, max_length=64)
+    node_id: str | None = Field(default=None, max_length=64, description="Sites below a node.")
     kind: str | None = Field(default=None, max_length=32)
     decision: Literal["granted", "denied", "unknown"] | None = None
     limit: int = Field(default=100, ge=1, le=500)
@@ -176,8 +187,12 @@ class EventPublic(BaseModel):
 def search_events(
     user: CurrentUser, session: SessionDep, query: Annotated[EventQuery, Query()]
 ) -> list[EventPublic]:
-    """Events in scope, newest first, by time range, site, kind and decision."""
-    statement = select(Event).where(Event.site_id.in_(sorted(user.sites)))
+    """Events in scope, newest first, by time range, site or hierarchy node, kind and decision."""
+    sites = user.sites
+    if query.node_id:
+        node = load_scoped(session, user, HierarchyNode, query.node_id)
+        sites = sites & sites_under(session, node.path)
+    statement = select(Event).where(Event.site_id.in_(sorted(sites)))
     conditions = [
         Event.occurred_at >= query.since if query.since else None,
         Event.occurred_at < query.until if query.until else None,
@@ -225,6 +240,24 @@ def hourly_entries(user: CurrentUser, session: SessionDep) -> dict[str, list[int
 def visitors(user: CurrentUser, session: SessionDep) -> list[VisitorRow]:
     """Visitors of the caller's compounds, newest first, with consent state."""
     return visitors_in_scope(session, user)
+
+
+@router.get("/compounds/{compound_id}/households")
+def households(compound: CompoundDep, session: SessionDep) -> list[HouseholdRow]:
+    """The households of a compound in scope, for the resident form."""
+    return households_of(session, compound.id)
+
+
+@router.get("/compliance")
+def outlet_compliance(
+    user: CurrentUser,
+    session: SessionDep,
+    context: ContextDep,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 7,
+) -> list[OutletCompliance]:
+    """三个100% rates per outlet in scope over the last ``days`` local days (today included)."""
+    zone = context.settings.rules.parcels.zone
+    return compliance(session, user, last_days(utcnow(), zone, days), zone)
 
 
 EVIDENCE_ROLES = ("admin", "operator")

@@ -3,6 +3,8 @@
 import { call } from "./api.js";
 import { t } from "./i18n.js";
 import { cell, clear, siteName, when } from "./dom.js";
+import { inFocus } from "./focus.js";
+import { allowed } from "./roles.js";
 
 const alarms = new Map();
 const ACTIONS = {
@@ -56,7 +58,7 @@ export function renderAlarms() {
   const body = clear(document.getElementById("alarm-rows"));
   const wanted = filters();
   const shown = [...alarms.values()]
-    .filter((alarm) => matches(alarm, wanted))
+    .filter((alarm) => matches(alarm, wanted) && inFocus(alarm.site_id))
     .sort((a, b) => (a.last_seen < b.last_seen ? 1 : -1));
   for (const alarm of shown) body.append(alarmRow(alarm));
   document.getElementById("alarm-total").textContent = String(shown.length);
@@ -78,7 +80,7 @@ function alarmRow(alarm) {
   );
   const actions = cell("");
   for (const [name, action] of Object.entries(ACTIONS)) {
-    if (!action.states.includes(alarm.state)) continue;
+    if (!action.states.includes(alarm.state) || !allowed("writer")) continue;
     const button = document.createElement("button");
     button.textContent = t(name);
     button.dataset.action = name;

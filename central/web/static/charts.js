@@ -3,6 +3,7 @@
 import { call } from "./api.js";
 import { t } from "./i18n.js";
 import { siteName } from "./dom.js";
+import { inFocus } from "./focus.js";
 
 let loading = null;
 
@@ -37,7 +38,28 @@ function draw(Plotly, id, traces, title, extra = {}) {
   Plotly.react(id, traces, layout, CONFIG);
 }
 
-/** Draw the three charts from today's data. */
+const COMPLIANCE_DAYS = 7;
+const RATES = { real_name_pct: "rate_real_name", inspection_pct: "rate_opened", xray_pct: "rate_xray" };
+const DASHES = ["solid", "dot", "dash"];
+
+/** Per outlet in focus, one line per rate over the last days (percent). */
+async function complianceTraces() {
+  const outlets = await call(`/api/dashboard/compliance?days=${COMPLIANCE_DAYS}`);
+  return outlets
+    .filter((outlet) => inFocus(outlet.outlet_id))
+    .flatMap((outlet) =>
+      Object.entries(RATES).map(([key, label], index) => ({
+        type: "scatter",
+        mode: "lines+markers",
+        name: `${outlet.name} · ${t(label)}`,
+        line: { dash: DASHES[index] },
+        x: outlet.days.map((day) => day.day),
+        y: outlet.days.map((day) => day[key]),
+      })),
+    );
+}
+
+/** Draw the three charts (only the sites in focus). */
 export async function renderCharts(tree) {
   const status = document.getElementById("chart-status");
   let Plotly;
@@ -50,13 +72,13 @@ export async function renderCharts(tree) {
   status.textContent = "";
   const hourly = await call("/api/dashboard/hourly");
   const hours = [...Array(24).keys()];
-  const entries = Object.entries(hourly).map(([site, counts]) => ({
+  const entries = Object.entries(hourly).filter(([site]) => inFocus(site)).map(([site, counts]) => ({
     type: "bar", name: siteName(site), x: hours, y: counts,
   }));
   draw(Plotly, "chart-hourly", entries, "entries_per_hour", {
     barmode: "stack", xaxis: { range: [-0.5, 23.5], dtick: 2 },
   });
-  const compounds = tree.sites.filter((site) => site.kind === "compound");
+  const compounds = tree.sites.filter((site) => site.kind === "compound" && inFocus(site.id));
   const rate = (site, key) => {
     const c = site.counts;
     const total = (c.entries ?? 0) + (c.denied ?? 0) + (c.unknown ?? 0);
@@ -67,11 +89,9 @@ export async function renderCharts(tree) {
     type: "bar", name: t(`rate_${key}`), x: names, y: compounds.map((s) => rate(s, key)),
   }));
   draw(Plotly, "chart-rates", rateTraces, "denied_unknown_rates", { yaxis: { tickformat: ".0%" } });
-  const outlets = tree.sites.filter((site) => site.kind === "outlet");
-  const compliance = ["real_name", "opened", "xray"].map((key) => ({
-    type: "bar", name: t(`rate_${key}`), x: outlets.map((s) => s.name), y: outlets.map((s) => s.rates[key] ?? 0),
-  }));
-  draw(Plotly, "chart-compliance", compliance, "compliance", { yaxis: { tickformat: ".0%", range: [0, 1] } });
+  draw(Plotly, "chart-compliance", await complianceTraces(), "compliance", {
+    margin: { ...LAYOUT.margin, r: 40 }, xaxis: { type: "category" }, yaxis: { ticksuffix: "%", range: [0, 105] },
+  });
 }
 
 /** A report's entries per day as a bar chart in `id` (nothing when plotly is missing). */

@@ -1,28 +1,34 @@
-// Residents with their consent state, and face enrolment with the consent form.
+// Residents and visitors with their consent state, and face enrolment with the consent form.
 
 import { call } from "./api.js";
 import { t } from "./i18n.js";
 import { cell, clear, siteName, when } from "./dom.js";
+import { endPerson, fillRegistry } from "./registry.js";
+import { allowed } from "./roles.js";
 
 const NOTICE_VERSION = "2025-01";
+let tree = { nodes: [], sites: [] };
+let visitors = [];
 
-/** Offer the compounds in scope and show the first one's residents. */
-export async function setUpResidents(sites) {
+/** Offer the compounds in scope and show the chosen one's residents and the visitors. */
+export async function setUpResidents(current) {
+  tree = current;
   const select = document.getElementById("r-compound");
   const chosen = select.value;
   clear(select);
-  for (const site of sites.filter((s) => s.kind === "compound")) select.append(new Option(site.name, site.id));
+  for (const site of tree.sites.filter((s) => s.kind === "compound")) select.append(new Option(site.name, site.id));
   if (chosen) select.value = chosen;
-  select.onchange = () => loadResidents(select.value);
-  if (select.value) await loadResidents(select.value);
-  await loadVisitors();
+  select.onchange = () => reloadPeople();
+  await reloadPeople();
 }
 
-/** Visitors in scope with the state of their consent and visit. */
-export async function loadVisitors() {
+/** Reload visitors, then the chosen compound's residents, the enrolment list and the forms. */
+export async function reloadPeople() {
+  visitors = await call("/api/dashboard/visitors");
   const body = clear(document.getElementById("visitor-rows"));
-  for (const visitor of await call("/api/dashboard/visitors")) {
+  for (const visitor of visitors) {
     const row = document.createElement("tr");
+    row.dataset.personId = visitor.id;
     const state = `consent_${visitor.consent}`;
     row.append(
       cell(visitor.name),
@@ -30,9 +36,25 @@ export async function loadVisitors() {
       cell(`${when(visitor.valid_from)} – ${when(visitor.valid_until)}`),
       cell(visitor.revoked ? t("yes") : t("no")),
       cell(t(state), state),
+      endCell("visitor", visitor.id, !visitor.revoked, "revoke"),
     );
     body.append(row);
   }
+  await loadResidents(document.getElementById("r-compound").value);
+}
+
+function endCell(kind, id, active, label) {
+  const element = cell("");
+  if (!active || !allowed("writer")) return element;
+  const button = document.createElement("button");
+  button.textContent = t(label);
+  button.dataset.action = label;
+  button.onclick = () =>
+    endPerson(kind, id)
+      .then((ended) => ended && reloadPeople())
+      .catch((error) => window.alert(error.message));
+  element.append(button);
+  return element;
 }
 
 function consentState(records) {
@@ -42,7 +64,7 @@ function consentState(records) {
 }
 
 async function loadResidents(compoundId) {
-  const residents = await call(`/api/compounds/${compoundId}/residents`);
+  const residents = compoundId ? await call(`/api/compounds/${compoundId}/residents`) : [];
   const consents = await Promise.all(residents.map((r) => call(`/api/persons/${r.id}/consent`)));
   // A later choice may have answered first: only the compound still chosen is drawn.
   if (document.getElementById("r-compound").value !== compoundId) return;
@@ -52,10 +74,19 @@ async function loadResidents(compoundId) {
     const state = consentState(consents[index]);
     const row = document.createElement("tr");
     row.dataset.personId = resident.id;
-    row.append(cell(resident.name), cell(resident.id_number_masked ?? "—"), cell(t(state), state));
+    row.append(
+      cell(resident.name),
+      cell(resident.id_number_masked ?? "—"),
+      cell(t(state), state),
+      endCell("resident", resident.id, !resident.moved_out_at, "move_out"),
+    );
     body.append(row);
-    person.append(new Option(resident.name, resident.id));
+    if (!resident.moved_out_at) person.append(new Option(resident.name, resident.id));
   });
+  for (const visitor of visitors.filter((v) => v.compound_id === compoundId && !v.revoked)) {
+    person.append(new Option(`${visitor.name}（${t("visitor")}）`, visitor.id));
+  }
+  await fillRegistry(compoundId, residents, tree);
 }
 
 function showResult(text, ok) {
@@ -86,5 +117,5 @@ export async function submitEnrolment(form) {
   } catch (error) {
     showResult(`${t("refused")}: ${error.message}`, false);
   }
-  await loadResidents(document.getElementById("r-compound").value);
+  await reloadPeople();
 }

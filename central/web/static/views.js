@@ -3,9 +3,13 @@
 import { call, token } from "./api.js";
 import { t } from "./i18n.js";
 import { cell, clear, percent, siteName, when } from "./dom.js";
+import { focusOn, focusedId, focusQuery } from "./focus.js";
 
-/** Draw the hierarchy tree (nodes, then their sites) with today's roll-ups. */
+let currentTree = { nodes: [], sites: [] };
+
+/** Draw the hierarchy tree (nodes, then their sites) with today's roll-ups; a click focuses. */
 export function renderTree(tree) {
+  currentTree = tree;
   const list = clear(document.getElementById("tree"));
   const children = new Map();
   for (const node of tree.nodes) {
@@ -25,8 +29,9 @@ export function renderTree(tree) {
 
 function treeRow(item, depth, className) {
   const row = document.createElement("tr");
-  row.className = className;
+  row.className = focusedId() === item.id ? `${className} focused` : className;
   row.dataset.nodeId = item.id;
+  row.onclick = () => focusOn(item.id, currentTree);
   const name = cell(item.name, "tree-name");
   name.style.paddingLeft = `${0.4 + depth * 1.1}rem`;
   const c = item.counts;
@@ -67,7 +72,7 @@ export async function loadDevices() {
 
 /** Run the event search with the form's filters. */
 export async function searchEvents(form) {
-  const query = new URLSearchParams();
+  const query = new URLSearchParams(focusQuery());
   for (const [key, value] of new FormData(form)) {
     if (!value) continue;
     query.set(key, key === "since" || key === "until" ? new Date(value).toISOString() : value);
