@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from central.ingest import metrics
 from central.ingest.ports import DeviceLookup, DeviceRecord
 from central.ingest.store import apply_device_state, store_events, store_rejections
-from central.ingest.validate import Accepted, Incoming, Rejected, check_message, is_event_topic
+from central.ingest.validate import Accepted, Incoming, Rejected, check_messages, is_event_topic
 from edge.contract import Envelope
 
 logger = logging.getLogger(__name__)
@@ -63,12 +63,10 @@ class IngestPipeline:
                     devices[device_id] = self._device_lookup(session, device_id)
                 return devices[device_id]
 
+            events = [m for m in messages if is_event_topic(m.topic)]
+            outcome.ignored = len(messages) - len(events)
             accepted: list[Accepted] = []
-            for message in messages:
-                if not is_event_topic(message.topic):
-                    outcome.ignored += 1
-                    continue
-                result = check_message(message, lookup)
+            for result in check_messages(events, lookup):
                 if isinstance(result, Accepted):
                     accepted.append(result)
                 else:

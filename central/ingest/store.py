@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, select
+from sqlalchemy import JSON, Column, Insert, Table, TextClause, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,15 +54,64 @@ def _event_row(accepted: Accepted, received_at: datetime) -> dict[str, Any]:
     }
 
 
+@cache
+def _recordset_insert(table: Table) -> TextClause:
+    """PostgreSQL: one short statement taking the whole batch as one JSON array of rows, so
+    it is parsed once (and prepared) instead of a VALUES list as long as the batch. JSON
+    columns travel as text and are cast, which keeps escapes such as ``\\u0000`` verbatim."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    names = ", ".join(c.name for c in table.columns)
+    types = ", ".join(
+        f"{c.name} {'TEXT' if _is_json(c) else c.type.compile(dialect=dialect)}"
+        for c in table.columns
+    )
+    values = ", ".join(f"CAST({c.name} AS JSON)" if _is_json(c) else c.name for c in table.columns)
+    key = ", ".join(c.name for c in table.primary_key)
+    return text(
+        f"INSERT INTO {table.name} ({names}) SELECT {values} "
+        f"FROM json_to_recordset(CAST(:rows AS json)) AS r({types}) "
+        f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+    )
+
+
+def _is_json(column: Column[Any]) -> bool:
+    return isinstance(column.type, JSON)
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[Any]:
+    """Insert ``rows`` of events, skipping ids already stored; returns the ids inserted."""
+    table = cast(Table, Event.__table__)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        statement = insert_ignoring_conflicts(session, Event).returning(table.c.event_id)
+        return set(connection.execute(statement, rows).scalars())
+    json_columns = [c.name for c in table.columns if _is_json(c)]
+    for row in rows:
+        row.update({name: _dumps(row[name]) for name in json_columns})
+    document = _dumps(rows, default=_json_scalar)
+    return set(connection.execute(_recordset_insert(table), {"rows": document}).scalars())
+
+
+def _dumps(value: object, default: Callable[[object], str] | None = None) -> str:
+    return json.dumps(value, default=default, ensure_ascii=False, allow_nan=False)
+
+
+def _json_scalar(value: object) -> str:
+    """Event ids and UTC times as PostgreSQL reads them back from JSON text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in an event row")
+
+
 def store_events(session: Session, accepted: Sequence[Accepted]) -> list[Envelope]:
     """Insert the events not stored before; returns the envelopes that are new."""
     unique = {a.envelope.event_id: a for a in accepted}
     if not unique:
         return []
     now = utcnow()
-    rows = [_event_row(a, now) for a in unique.values()]
-    statement = insert_ignoring_conflicts(session, Event).returning(Event.__table__.c.event_id)
-    new_ids = set(session.connection().execute(statement, rows).scalars())
+    new_ids = _insert_new(session, [_event_row(a, now) for a in unique.values()])
     return [a.envelope for a in unique.values() if a.envelope.event_id in new_ids]
 
 

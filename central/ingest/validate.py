@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from central.ingest.ports import DeviceRecord
-from edge.contract import (
-    ContractError,
-    Envelope,
-    SignatureError,
-    device_of,
-    load_public_key,
-    parse_message,
-    verify_envelope,
-)
+from central.ingest.verify import SignatureTask, check_signatures, signature_task
+from edge.contract import ContractError, Envelope, device_of, parse_message
 
 _EVENTS = "events"
 _STATUS = "status"
@@ -51,9 +41,14 @@ class Rejected:
     device_id: str | None
 
 
-@lru_cache(maxsize=4096)
-def _public_key(text: str) -> Ed25519PublicKey:
-    return load_public_key(text)
+@dataclass(frozen=True)
+class Unverified:
+    """A message that passed every check but its signature, and what that check needs."""
+
+    envelope: Envelope
+    raw: dict[str, Any]
+    topic: str
+    signature: SignatureTask
 
 
 def is_event_topic(topic: str) -> bool:
@@ -69,10 +64,10 @@ def _topic_kind(topic: str) -> str:
     return "/".join(parts[5:]) if parts[4] == _EVENTS and len(parts) == 6 else ""
 
 
-def check_message(
+def precheck(
     message: Incoming, lookup: Callable[[str], DeviceRecord | None]
-) -> Accepted | Rejected:
-    """Accept ``message`` or say why not; ``lookup`` finds a registered device by id."""
+) -> Unverified | Rejected:
+    """Check all but the signature, or say why not; ``lookup`` finds a registered device."""
     topic_device = device_of(message.topic)
 
     def reject(reason: str, detail: str) -> Rejected:
@@ -89,8 +84,29 @@ def check_message(
         return reject("unknown_device", f"{envelope.device_id} is not an active device")
     if device.site_id != envelope.site_id:
         return reject("site_mismatch", f"{envelope.site_id} is not {device.site_id}")
-    try:
-        verify_envelope(raw, _public_key(device.public_key))
-    except (ContractError, SignatureError) as exc:
-        return reject("bad_signature", str(exc))
-    return Accepted(envelope, raw)
+    task = signature_task(raw, device.public_key)
+    if isinstance(task, str):
+        return reject("bad_signature", task)
+    return Unverified(envelope, raw, message.topic, task)
+
+
+def check_messages(
+    messages: Sequence[Incoming],
+    lookup: Callable[[str], DeviceRecord | None],
+) -> list[Accepted | Rejected]:
+    """Accept each message or say why not, in order; signatures are checked as one batch."""
+    checked = [precheck(message, lookup) for message in messages]
+    pending = [c for c in checked if isinstance(c, Unverified)]
+    problems = iter(check_signatures([c.signature for c in pending]))
+    results: list[Accepted | Rejected] = []
+    for result in checked:
+        if isinstance(result, Rejected):
+            results.append(result)
+            continue
+        problem = next(problems)
+        if problem is None:
+            results.append(Accepted(result.envelope, result.raw))
+        else:
+            device_id = result.envelope.device_id
+            results.append(Rejected("bad_signature", problem[:500], result.topic, device_id))
+    return results

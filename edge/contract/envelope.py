@@ -59,11 +59,13 @@ def parse_message(data: bytes) -> tuple[Envelope, dict[str, Any]]:
     if len(data) > MAX_MESSAGE_BYTES:
         raise ContractError("too_large", f"{len(data)} bytes > {MAX_MESSAGE_BYTES}")
     try:
-        raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(data, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise ContractError("malformed_json", str(exc)) from exc
     if not isinstance(raw, dict):
         raise ContractError("malformed_json", "top level is not an object")
+    if _has_nul(raw):
+        raise ContractError("schema", "text must not contain NUL characters")
     body = {k: v for k, v in raw.items() if k != "signature"}
     try:
         return Envelope.model_validate(body), raw
@@ -71,6 +73,21 @@ def parse_message(data: bytes) -> tuple[Envelope, dict[str, Any]]:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ContractError("schema", f"{where}: {first['msg']}") from exc
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether any key or string inside ``value`` holds a NUL (databases refuse them)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def verify_envelope(raw: dict[str, Any], key: Ed25519PublicKey) -> None:

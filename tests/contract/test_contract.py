@@ -215,3 +215,19 @@ def test_credential_hashes_are_keyed_and_typed() -> None:
     assert credential_hash(key, "card", " 1234 ") == credential_hash(key, "card", "1234")
     assert credential_hash(key, "card", "1234") != credential_hash(key, "pin", "1234")
     assert credential_hash(key, "pin", "1234") != credential_hash(bytes([9] * 32), "pin", "1234")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('"gate_id":"east"', '"gate_id":"ea\\u0000st"'),
+        ('"score":0.871', '"score":NaN'),
+        ('"score":0.871', '"score":Infinity'),
+    ],
+)
+def test_nul_text_and_non_finite_numbers_are_refused(old: str, new: str) -> None:
+    data = _decision().signed_json(DEVICE_KEY).decode().replace(old, new).encode()
+    assert new in data.decode()
+    with pytest.raises(ContractError) as caught:
+        parse_message(data)
+    assert caught.value.reason in {"schema", "malformed_json"}
