@@ -188,8 +188,9 @@ def test_unfit_inspection_is_counted_and_spares_the_rest_of_the_batch(
             world.message("outlet-d", inspection("SF4444444445")),
         ]
     )
-    assert len(outcome.stored) == 3
-    assert _refused() - before == 2
+    assert len(outcome.stored) == 2
+    assert [r.reason for r in outcome.rejected] == ["schema"]  # the contract refuses NUL text
+    assert _refused() - before == 1
     with sessions() as session:
         assert list(session.scalars(select(Waybill.number))) == ["SF4444444445"]
 
