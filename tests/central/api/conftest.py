@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +58,9 @@ def make_settings(folder: Path, database_url: str, model_dir: Path) -> CentralSe
     )
 
 
-@pytest.fixture(scope="module")
-def central(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, model_dir: Path
-) -> Iterator[Central]:
-    """The app, migrated, with nothing in it yet."""
-    folder = tmp_path_factory.mktemp("central")
+@contextmanager
+def running_central(folder: Path, database_url: str, model_dir: Path) -> Iterator[Central]:
+    """The app over ``database_url``, migrated by Alembic, behind a test client."""
     settings = make_settings(folder, database_url, model_dir)
     engine = make_engine(database_url)
     upgrade(engine)
@@ -71,6 +69,15 @@ def central(
     with TestClient(app) as client:
         yield Central(app, client, sessions, settings, folder)
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def central(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, model_dir: Path
+) -> Iterator[Central]:
+    """The app, migrated, with nothing in it yet."""
+    with running_central(tmp_path_factory.mktemp("central"), database_url, model_dir) as central:
+        yield central
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.db.models import Base
 from central.db.session import make_engine, make_session_factory
-from tests.central.ingest.helpers import AT_REST_KEY, World, build_world
+from tests.central.ingest.helpers import AT_REST_KEY, World, build_world, empty_tables
 from tests.support.services import fresh_postgres_database
 
 
@@ -27,21 +27,13 @@ def shared_postgres() -> Iterator[str]:
         yield url
 
 
-def _empty(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database on each backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'central.db'}"
     url: str = request.getfixturevalue("shared_postgres")
-    _empty(url)
+    empty_tables(url)
     return url
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from central.db.base import Base
+from central.db.models import Base
 from central.db.privacy_models import ConsentRecord, FaceTemplate
 from central.db.registry_models import (
     Compound,
@@ -24,6 +24,7 @@ from central.db.registry_models import (
     Resident,
     Visitor,
 )
+from central.db.session import make_engine
 from central.devices.mosquitto_auth import mosquitto_password_hash
 from central.gallery.distribution import record_gallery_change
 from central.ingest.validate import Incoming
@@ -186,3 +187,12 @@ def count_rows(
     """Rows of ``model`` matching ``where``."""
     with sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def empty_tables(url: str) -> None:
+    """Empty every central table of the PostgreSQL database at ``url``."""
+    engine = make_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()

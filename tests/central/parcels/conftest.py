@@ -8,20 +8,18 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from central.api.app import build_context, create_app
 from central.core.secrets import load_secrets
 from central.db.migrate import upgrade
 from central.db.models import Base
 from central.db.registry_models import Outlet
 from central.db.session import make_engine, make_session_factory
-from tests.central.api.conftest import Central, make_settings
+from tests.central.api.conftest import Central, running_central
 from tests.central.api.world import World as ApiWorld
 from tests.central.api.world import build_world as build_api_world
-from tests.central.ingest.helpers import AT_REST_KEY, World, build_world
+from tests.central.ingest.helpers import AT_REST_KEY, World, build_world, empty_tables
 from tests.central.parcels.helpers import add_outlet_device
 from tests.support.services import fresh_postgres_database
 
@@ -36,14 +34,6 @@ def parcels_postgres() -> Iterator[str]:
         yield url
 
 
-def _empty(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database on each backend."""
@@ -52,7 +42,7 @@ def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine
         Base.metadata.create_all(engine)
     else:
         url: str = request.getfixturevalue("parcels_postgres")
-        _empty(url)
+        empty_tables(url)
         engine = make_engine(url)
     yield engine
     engine.dispose()
@@ -85,15 +75,12 @@ def central(
     """The app over an Alembic-migrated database on each backend."""
     folder = tmp_path_factory.mktemp("central")
     pg = request.param == "postgresql"
-    with fresh_postgres_database() if pg else nullcontext(None) as url:
-        settings = make_settings(folder, url or f"sqlite:///{folder}/central.db", model_dir)
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-        sessions = make_session_factory(engine, load_secrets(settings).at_rest_key)
-        app = create_app(settings, build_context(settings, sessions=sessions))
-        with TestClient(app) as client:
-            yield Central(app, client, sessions, settings, folder)
-        engine.dispose()
+    sqlite_url = f"sqlite:///{folder}/central.db"
+    with (
+        fresh_postgres_database() if pg else nullcontext(None) as url,
+        running_central(folder, url or sqlite_url, model_dir) as app,
+    ):
+        yield app
 
 
 @pytest.fixture(scope="module")
