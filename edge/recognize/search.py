@@ -1,11 +1,14 @@
 """Exact 1:N cosine search over unit templates: numpy float32, or FAISS when installed and asked.
 
-Rows live in one store (a float32 matrix, or a FAISS flat index) with a parallel array of owner
+Rows live in one store (a float32 matrix, or a FAISS index) with a parallel array of owner
 slots. A query takes the best ``k * m`` rows (``m``: most templates any one person has), which
 always contain the ``k`` best people, then keeps each person's best row. FAISS stores rows as
-float32 (``IndexFlatIP``) or float16 (``IndexScalarQuantizer`` fp16, about half the memory);
-both scan every row, so results are exact up to the stored precision. Every method holds one
-lock, so the gallery may change from another thread while a camera searches.
+float32 (``IndexFlatIP``), float16 (``IndexScalarQuantizer`` fp16) or ``sq8x2``: two 8-bit codes
+per value, a coarse one that FAISS scans and a residual one that rescores the rows the coarse
+scan cannot rule out (16-bit fixed point, see ``edge.recognize.quantized``); f16 and sq8x2 take
+about half the memory of f32, and sq8x2 is the fastest. All three give the exact top rows of
+the stored precision, never an approximate one. Every method holds one lock, so the gallery may
+change from another thread while a camera searches.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from edge.recognize.quantized import QuantizedRows
+
 Backend = Literal["auto", "numpy", "faiss"]
-Precision = Literal["f32", "f16"]
+Precision = Literal["f32", "f16", "sq8x2"]
 Rows = npt.NDArray[np.float32]
 
 
@@ -63,7 +68,7 @@ class _NumpyRows:
 
 
 class _FaissRows:
-    def __init__(self, dimension: int, precision: Precision) -> None:
+    def __init__(self, dimension: int, precision: Literal["f32", "f16"]) -> None:
         import faiss
 
         self._faiss = faiss
@@ -95,9 +100,9 @@ class _FaissRows:
 
 
 class TemplateIndex:
-    """Exact 1:N cosine search over unit templates; numpy float32 by default, FAISS when asked."""
+    """Exact 1:N cosine search over unit templates: FAISS (sq8x2) if installed, else numpy."""
 
-    def __init__(self, dimension: int, backend: Backend = "auto", precision: Precision = "f32"):
+    def __init__(self, dimension: int, backend: Backend = "auto", precision: Precision = "sq8x2"):
         if dimension <= 0:
             raise ValueError(f"dimension must be positive, got {dimension}")
         if backend == "faiss" and not faiss_available():
@@ -167,6 +172,8 @@ class TemplateIndex:
         vector = np.ascontiguousarray(query, np.float32).reshape(-1)
         if vector.shape[0] != self.dimension:
             raise ValueError(f"query has {vector.shape[0]} dimensions, index has {self.dimension}")
+        if not np.isfinite(vector).all():
+            raise ValueError("query contains NaN or infinity")
         with self._lock:
             if len(self) == 0 or k <= 0:
                 return []
@@ -188,11 +195,13 @@ class TemplateIndex:
         return result
 
     def _clear(self) -> None:
-        self._rows: _RowStore = (
-            _FaissRows(self.dimension, self.precision)
-            if self.backend == "faiss"
-            else _NumpyRows(self.dimension)
-        )
+        self._rows: _RowStore
+        if self.backend == "numpy":
+            self._rows = _NumpyRows(self.dimension)
+        elif self.precision == "sq8x2":
+            self._rows = QuantizedRows(self.dimension)
+        else:
+            self._rows = _FaissRows(self.dimension, self.precision)
         self._owners = np.zeros((0,), np.int32)
         self._slots: dict[str, int] = {}
         self._names: list[str | None] = []
