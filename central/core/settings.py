@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from central.ingest.config import IngestConfig
 from central.reports.schedule import ReportScheduleConfig
 from central.rules.config import RulesConfig
 from central.web.evidence import EvidenceSources
+from edge.comms.config import MqttProtocol
 from models.config_file import load_config
 from models.zoo import FaceEngineConfig
 
 SECTION = "central"
+MQTT5_INGEST_KEYS = {"receive_maximum", "session_expiry_s", "retire_on_stop"}
 
 
 class CentralMqttConfig(BaseModel):
@@ -24,6 +26,9 @@ class CentralMqttConfig(BaseModel):
 
     host: str = Field(default="127.0.0.1", description="Broker host.")
     port: int = Field(default=1883, ge=1, le=65535, description="Broker port.")
+    protocol: MqttProtocol = Field(
+        default="5", description='MQTT version: "5", or "3.1.1" (one ingest worker, no $share).'
+    )
     username: str | None = Field(default=None, description="Central's MQTT user; none: anonymous.")
     password_file: Path | None = Field(default=None, description="File holding that password.")
     tls: bool = Field(default=False, description="Connect with TLS.")
@@ -31,13 +36,24 @@ class CentralMqttConfig(BaseModel):
         default=None, description="CA bundle for TLS; system CAs if unset."
     )
     client_id: str = Field(default="anju-central", description="MQTT client id of this worker.")
-    shared_group: str = Field(default="central", description="Shared-subscription group name.")
+    shared_group: str = Field(
+        default="central", description="Shared-subscription group name (MQTT 5)."
+    )
     passwd_path: Path | None = Field(
         default=None, description="Mosquitto password file rewritten when devices change."
     )
     acl_path: Path | None = Field(
         default=None, description="Mosquitto ACL file rewritten when devices change."
     )
+
+    @model_validator(mode="after")
+    def _shared_group_needs_mqtt5(self) -> CentralMqttConfig:
+        if self.protocol == "3.1.1" and "shared_group" in self.model_fields_set:
+            raise ValueError(
+                "shared_group needs protocol 5: several ingest workers share the events through "
+                "an MQTT 5 shared subscription; over 3.1.1 remove shared_group and run one worker"
+            )
+        return self
 
 
 class CentralSettings(BaseModel):
@@ -81,6 +97,14 @@ class CentralSettings(BaseModel):
     )
     photo_dir: Path = Field(default=Path("anju-central-photos"))
     max_photo_bytes: int = Field(default=8_000_000, ge=1, description="Largest photo accepted.")
+
+    @model_validator(mode="after")
+    def _session_settings_need_mqtt5(self) -> CentralSettings:
+        unsupported = MQTT5_INGEST_KEYS & self.ingest.model_fields_set
+        if self.mqtt.protocol == "3.1.1" and unsupported:
+            keys = ", ".join(f"ingest.{key}" for key in sorted(unsupported))
+            raise ValueError(f"{keys}: MQTT 5 only, not with mqtt.protocol 3.1.1")
+        return self
 
 
 def load_settings(path: Path | None) -> CentralSettings:

@@ -27,6 +27,12 @@ class IngestConfig(BaseModel):
         ge=60,
         description="How long the broker keeps the worker's session and queue while it is away.",
     )
+    retire_on_stop: bool = Field(
+        default=False,
+        description="On a clean stop, leave the shared subscription, drain and end the session, "
+        "so the other workers take this worker's share (MQTT 5; for scaling down). Off: the "
+        "broker keeps queueing this worker's share until it starts again.",
+    )
     keepalive_s: int = Field(default=30, ge=5, le=600)
     backlog_lag_s: float = Field(
         default=60.0,

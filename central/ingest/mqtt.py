@@ -1,4 +1,5 @@
-"""Paho clients for central: where the broker is, an MQTT 5 client, and a blocking publisher."""
+"""Paho clients for central: where the broker is, an MQTT 5 (or 3.1.1) client, the events
+subscription, and a blocking publisher."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from central.core.settings import CentralMqttConfig
+from edge.comms.config import MqttProtocol
+from edge.contract.topics import ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +36,20 @@ class BrokerTarget:
     password: str | None = None
     tls: bool = False
     ca_file: Path | None = None
+    protocol: MqttProtocol = "5"
 
 
-def make_client(target: BrokerTarget, client_id: str, manual_ack: bool = False) -> mqtt.Client:
-    """An MQTT 5 client for ``target`` (not yet connected)."""
+def make_client(
+    target: BrokerTarget, client_id: str, manual_ack: bool = False, persistent: bool = False
+) -> mqtt.Client:
+    """A client for ``target`` in its protocol (not yet connected); a ``persistent`` 3.1.1
+    client asks for ``clean_session=False`` (MQTT 5 says so at connect: ``resume_session``)."""
+    mqtt5 = target.protocol == "5"
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
-        protocol=mqtt.MQTTv5,
+        protocol=mqtt.MQTTv5 if mqtt5 else mqtt.MQTTv311,
+        clean_session=None if mqtt5 else not persistent,
         manual_ack=manual_ack,
     )
     if target.username is not None:
@@ -51,12 +60,39 @@ def make_client(target: BrokerTarget, client_id: str, manual_ack: bool = False) 
     return client
 
 
-def connect_properties(session_expiry_s: int, receive_maximum: int) -> Properties:
-    """CONNECT properties of a persistent session that accepts ``receive_maximum`` in flight."""
+def resume_session(
+    target: BrokerTarget, session_expiry_s: int, receive_maximum: int
+) -> dict[str, Any]:
+    """``connect`` keyword arguments resuming a persistent session: MQTT 5 with an expiry and
+    ``receive_maximum`` messages in flight; none over 3.1.1 (see ``make_client``)."""
+    if target.protocol != "5":
+        return {}
     properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = session_expiry_s
     properties.ReceiveMaximum = receive_maximum
+    return {"clean_start": False, "properties": properties}
+
+
+def end_session() -> Properties:
+    """MQTT 5 DISCONNECT properties that end the persistent session (expiry 0)."""
+    properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+    properties.SessionExpiryInterval = 0
     return properties
+
+
+def event_subscription(config: CentralMqttConfig) -> str:
+    """Every device's events and statuses: shared by the ingest workers of ``shared_group``
+    over MQTT 5; over 3.1.1, which has no shared subscriptions, one worker takes them all."""
+    every_device = f"{ROOT}/dev/+/+/#"
+    if config.protocol != "5":
+        logger.info(
+            "ingest unshared subscription=%s protocol=%s (shared subscriptions need MQTT 5: "
+            "run one ingest worker)",
+            every_device,
+            config.protocol,
+        )
+        return every_device
+    return f"$share/{config.shared_group}/{every_device}"
 
 
 class MqttPublisher:
@@ -118,4 +154,5 @@ def broker_target(config: CentralMqttConfig, client_id: str | None = None) -> Br
         password=password,
         tls=config.tls,
         ca_file=config.ca_file,
+        protocol=config.protocol,
     )

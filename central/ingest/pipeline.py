@@ -27,6 +27,16 @@ AfterReject = Callable[[list[Rejected]], object]
 
 
 @dataclass
+class CheckedBatch:
+    """A batch after every check: the messages accepted and refused, and how many were not
+    events at all."""
+
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    ignored: int = 0
+
+
+@dataclass
 class BatchOutcome:
     """What one committed batch did."""
 
@@ -37,8 +47,9 @@ class BatchOutcome:
 
 
 class IngestPipeline:
-    """Stores batches in one transaction each; after the commit, ``after_commit`` hooks see the
-    newly stored events and ``after_reject`` hooks the refused messages."""
+    """Checks batches (``check``), then stores each in one transaction (``store``); after the
+    commit, ``after_commit`` hooks see the newly stored events and ``after_reject`` hooks the
+    refused messages."""
 
     def __init__(
         self,
@@ -54,8 +65,14 @@ class IngestPipeline:
 
     def process(self, messages: Sequence[Incoming]) -> BatchOutcome:
         """Check and store ``messages``; raises only if the database fails (nothing committed)."""
-        outcome = BatchOutcome()
-        with self._sessions() as session, session.begin():
+        return self.store(self.check(messages))
+
+    def check(self, messages: Sequence[Incoming]) -> CheckedBatch:
+        """Every check of each message: schema, topic, registered device and signature (the
+        devices are read in a transaction of their own); raises only if the database fails."""
+        events = [m for m in messages if is_event_topic(m.topic)]
+        checked = CheckedBatch(ignored=len(messages) - len(events))
+        with self._sessions() as session:
             devices: dict[str, DeviceRecord | None] = {}
 
             def lookup(device_id: str) -> DeviceRecord | None:
@@ -63,22 +80,31 @@ class IngestPipeline:
                     devices[device_id] = self._device_lookup(session, device_id)
                 return devices[device_id]
 
-            events = [m for m in messages if is_event_topic(m.topic)]
-            outcome.ignored = len(messages) - len(events)
-            accepted: list[Accepted] = []
             for result in check_messages(events, lookup):
                 if isinstance(result, Accepted):
-                    accepted.append(result)
+                    checked.accepted.append(result)
                 else:
-                    outcome.rejected.append(result)
-            outcome.stored = store_events(session, accepted)
-            outcome.duplicates = len(accepted) - len(outcome.stored)
-            store_rejections(session, outcome.rejected)
-            apply_device_state(session, outcome.stored)
+                    checked.rejected.append(result)
+        return checked
+
+    def store(self, checked: CheckedBatch) -> BatchOutcome:
+        """Store a checked batch in one transaction (events once by id, rejections, device
+        state), then run the hooks; raises only if the database fails (nothing committed)."""
+        outcome = BatchOutcome(rejected=checked.rejected, ignored=checked.ignored)
+        with self._sessions() as session:
+            with metrics.stage("insert"):
+                outcome.stored = store_events(session, checked.accepted)
+                outcome.duplicates = len(checked.accepted) - len(outcome.stored)
+                store_rejections(session, outcome.rejected)
+                apply_device_state(session, outcome.stored)
+                session.flush()
             _test_pause()
+            with metrics.stage("commit"):
+                session.commit()
         self._count(outcome)
-        self._notify(self._after_commit, outcome.stored)
-        self._notify(self._after_reject, outcome.rejected)
+        with metrics.stage("rules"):
+            self._notify(self._after_commit, outcome.stored)
+            self._notify(self._after_reject, outcome.rejected)
         return outcome
 
     def _count(self, outcome: BatchOutcome) -> None:

@@ -14,14 +14,13 @@ from central.core.secrets import CentralSecrets
 from central.core.settings import CentralSettings
 from central.gallery.publisher import GalleryPublisher
 from central.gallery.wiring import gallery_publisher
-from central.ingest.mqtt import MqttPublisher, broker_target
+from central.ingest.mqtt import MqttPublisher, broker_target, event_subscription
 from central.ingest.pipeline import AfterCommit, IngestPipeline
 from central.ingest.ports import EventSink
 from central.ingest.worker import IngestWorker
 from central.parcels.ingest import ParcelIngest
 from central.registry.queries import device_info
 from edge.contract import AccessDecision, Envelope
-from edge.contract.topics import ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +87,12 @@ def build_ingest(
     hooks: list[AfterCommit] = [alarms.on_events, parcels.on_events]
     if sink is not None:
         hooks.insert(0, feed_events(sink))
-    mqtt = settings.mqtt
-    subscription = f"$share/{mqtt.shared_group}/{ROOT}/dev/+/+/#"
     worker = IngestWorker(
-        broker_target(mqtt),
+        broker_target(settings.mqtt),
         IngestPipeline(sessions, device_info, hooks, [parcels.on_rejected]),
         settings.ingest,
         on_backlog=alarms.on_backlog,
-        subscription=subscription,
+        subscription=event_subscription(settings.mqtt),
     )
     gallery, client = gallery_publisher(settings, secrets, sessions, "gallery")
     return IngestRuntime(worker, alarms, gallery, client)

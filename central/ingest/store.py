@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import JSON, Column, Insert, Table, TextClause, select, text
+from sqlalchemy import Column, Insert, Table, TextClause, TypeDecorator, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,24 +58,29 @@ def _event_row(accepted: Accepted, received_at: datetime) -> dict[str, Any]:
 def _recordset_insert(table: Table) -> TextClause:
     """PostgreSQL: one short statement taking the whole batch as one JSON array of rows, so
     it is parsed once (and prepared) instead of a VALUES list as long as the batch. JSON
-    columns travel as text and are cast, which keeps escapes such as ``\\u0000`` verbatim."""
+    columns are read as ``json``, which keeps their text (escapes included) verbatim."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     names = ", ".join(c.name for c in table.columns)
-    types = ", ".join(
-        f"{c.name} {'TEXT' if _is_json(c) else c.type.compile(dialect=dialect)}"
-        for c in table.columns
-    )
-    values = ", ".join(f"CAST({c.name} AS JSON)" if _is_json(c) else c.name for c in table.columns)
+    types = ", ".join(f"{c.name} {c.type.compile(dialect=dialect)}" for c in table.columns)
     key = ", ".join(c.name for c in table.primary_key)
     return text(
-        f"INSERT INTO {table.name} ({names}) SELECT {values} "
+        f"INSERT INTO {table.name} ({names}) SELECT {names} "
         f"FROM json_to_recordset(CAST(:rows AS json)) AS r({types}) "
         f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
     )
 
 
-def _is_json(column: Column[Any]) -> bool:
-    return isinstance(column.type, JSON)
+@cache
+def _text_columns(table: Table) -> tuple[str, ...]:
+    """The columns whose values JSON has no type for (ids, times): they travel as text."""
+    return tuple(c.name for c in table.columns if _python_type(c) in (uuid.UUID, datetime))
+
+
+def _python_type(column: Column[Any]) -> type:
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    return column_type.python_type
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[Any]:
@@ -85,24 +90,21 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[Any]:
     if connection.dialect.name != "postgresql":
         statement = insert_ignoring_conflicts(session, Event).returning(table.c.event_id)
         return set(connection.execute(statement, rows).scalars())
-    json_columns = [c.name for c in table.columns if _is_json(c)]
+    text_columns = _text_columns(table)
     for row in rows:
-        row.update({name: _dumps(row[name]) for name in json_columns})
-    document = _dumps(rows, default=_json_scalar)
+        for name in text_columns:
+            row[name] = _json_scalar(row[name])
+    document = json.dumps(rows, ensure_ascii=False, allow_nan=False)
     return set(connection.execute(_recordset_insert(table), {"rows": document}).scalars())
 
 
-def _dumps(value: object, default: Callable[[object], str] | None = None) -> str:
-    return json.dumps(value, default=default, ensure_ascii=False, allow_nan=False)
-
-
-def _json_scalar(value: object) -> str:
+def _json_scalar(value: object) -> object:
     """Event ids and UTC times as PostgreSQL reads them back from JSON text."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} in an event row")
+    return value
 
 
 def store_events(session: Session, accepted: Sequence[Accepted]) -> list[Envelope]:

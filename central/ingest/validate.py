@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from central.ingest import metrics
 from central.ingest.ports import DeviceRecord
 from central.ingest.verify import SignatureTask, check_signatures, signature_task
 from edge.contract import ContractError, Envelope, device_of, parse_message
@@ -42,6 +43,16 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class Parsed:
+    """A message whose bytes are a valid envelope on the topic it names; not yet checked
+    against the registry or its signature."""
+
+    envelope: Envelope
+    raw: dict[str, Any]
+    topic: str
+
+
+@dataclass(frozen=True)
 class Unverified:
     """A message that passed every check but its signature, and what that check needs."""
 
@@ -64,30 +75,39 @@ def _topic_kind(topic: str) -> str:
     return "/".join(parts[5:]) if parts[4] == _EVENTS and len(parts) == 6 else ""
 
 
-def precheck(
-    message: Incoming, lookup: Callable[[str], DeviceRecord | None]
-) -> Unverified | Rejected:
-    """Check all but the signature, or say why not; ``lookup`` finds a registered device."""
-    topic_device = device_of(message.topic)
+def _rejection(message: Incoming, reason: str, detail: str) -> Rejected:
+    return Rejected(reason, detail[:500], message.topic, device_of(message.topic))
 
-    def reject(reason: str, detail: str) -> Rejected:
-        return Rejected(reason, detail[:500], message.topic, topic_device)
 
+def parse(message: Incoming) -> Parsed | Rejected:
+    """The envelope in ``message`` if it is valid and on its own topic, or why not."""
     try:
         envelope, raw = parse_message(message.data)
     except ContractError as exc:
-        return reject(exc.reason, str(exc))
-    if topic_device != envelope.device_id or _topic_kind(message.topic) != envelope.kind:
-        return reject("topic_mismatch", f"{envelope.device_id} {envelope.kind} on {message.topic}")
+        return _rejection(message, exc.reason, str(exc))
+    topic = message.topic
+    if device_of(topic) != envelope.device_id or _topic_kind(topic) != envelope.kind:
+        detail = f"{envelope.device_id} {envelope.kind} on {topic}"
+        return _rejection(message, "topic_mismatch", detail)
+    return Parsed(envelope, raw, topic)
+
+
+def precheck(parsed: Parsed, lookup: Callable[[str], DeviceRecord | None]) -> Unverified | Rejected:
+    """Check a parsed message against the registry (``lookup`` finds a registered device)."""
+    envelope = parsed.envelope
+
+    def reject(reason: str, detail: str) -> Rejected:
+        return Rejected(reason, detail[:500], parsed.topic, envelope.device_id)
+
     device = lookup(envelope.device_id)
     if device is None or not device.active:
         return reject("unknown_device", f"{envelope.device_id} is not an active device")
     if device.site_id != envelope.site_id:
         return reject("site_mismatch", f"{envelope.site_id} is not {device.site_id}")
-    task = signature_task(raw, device.public_key)
+    task = signature_task(parsed.raw, device.public_key)
     if isinstance(task, str):
         return reject("bad_signature", task)
-    return Unverified(envelope, raw, message.topic, task)
+    return Unverified(envelope, parsed.raw, parsed.topic, task)
 
 
 def check_messages(
@@ -95,9 +115,13 @@ def check_messages(
     lookup: Callable[[str], DeviceRecord | None],
 ) -> list[Accepted | Rejected]:
     """Accept each message or say why not, in order; signatures are checked as one batch."""
-    checked = [precheck(message, lookup) for message in messages]
+    with metrics.stage("parse"):
+        parsed = [parse(message) for message in messages]
+    with metrics.stage("precheck"):
+        checked = [p if isinstance(p, Rejected) else precheck(p, lookup) for p in parsed]
     pending = [c for c in checked if isinstance(c, Unverified)]
-    problems = iter(check_signatures([c.signature for c in pending]))
+    with metrics.stage("verify"):
+        problems = iter(check_signatures([c.signature for c in pending]))
     results: list[Accepted | Rejected] = []
     for result in checked:
         if isinstance(result, Rejected):

@@ -3,8 +3,8 @@
 The check is the contract's (``edge.contract.signing``): an Ed25519 signature by the device's
 registered key over the canonical bytes of the message without its signature member. libsodium
 verifies about twice as fast as OpenSSL (cryptography) here and PyNaCl releases the GIL while it
-does, so paho's network thread keeps receiving meanwhile (verifier threads or processes were
-measured as well and did not help on two cores).
+does, so paho's network thread and the worker's store thread (writing the previous batch) keep
+running meanwhile.
 """
 
 from __future__ import annotations

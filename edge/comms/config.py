@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+
+def _protocol_text(value: object) -> object:
+    """YAML reads ``protocol: 5`` as a number: take it as the text "5"."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+MqttProtocol = Annotated[Literal["5", "3.1.1"], BeforeValidator(_protocol_text)]
+"""The MQTT version a client speaks: 5, or 3.1.1 for a broker without MQTT 5 (the demo's
+embedded one): no session expiry, properties or shared subscriptions."""
 
 
 class _Section(BaseModel):
@@ -32,13 +42,16 @@ class MqttConfig(_Section):
 
     host: str = Field(default="127.0.0.1", description="Broker host name or address.")
     port: int = Field(default=1883, ge=1, le=65535, description="Broker port (8883 for TLS).")
+    protocol: MqttProtocol = Field(default="5", description='MQTT version: "5" or "3.1.1".')
     client_id: str | None = Field(default=None, description="MQTT client id; None: device id.")
     username: str | None = Field(default=None, description="User name, if the broker wants one.")
     password_file: Path | None = Field(default=None, description="File holding the password.")
     tls: TlsConfig | None = Field(default=None, description="TLS settings; None: plain TCP.")
     keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keep-alive.")
     session_expiry_s: int = Field(
-        default=7 * 24 * 3600, ge=0, description="How long the broker keeps the session offline."
+        default=7 * 24 * 3600,
+        ge=0,
+        description="How long the broker keeps the session offline (MQTT 5 only).",
     )
     reconnect_min_s: float = Field(default=0.5, gt=0, description="First reconnect delay.")
     reconnect_max_s: float = Field(default=60.0, gt=0, description="Longest reconnect delay.")
@@ -48,6 +61,15 @@ class MqttConfig(_Section):
     def _backoff_order(self) -> MqttConfig:
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        return self
+
+    @model_validator(mode="after")
+    def _expiry_needs_mqtt5(self) -> MqttConfig:
+        if self.protocol == "3.1.1" and "session_expiry_s" in self.model_fields_set:
+            raise ValueError(
+                "session_expiry_s needs protocol 5 (MQTT 3.1.1 has no session expiry: "
+                "the broker decides how long it keeps the session)"
+            )
         return self
 
 

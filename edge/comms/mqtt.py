@@ -1,8 +1,9 @@
-"""MQTT 5 client for edge nodes over paho-mqtt 2.x: persistent session, QoS 1, retained status.
+"""MQTT client for edge nodes over paho-mqtt 2.x: persistent session, QoS 1, retained status.
 
 The only module that imports paho. One thread runs the network loop, connects with
-``clean_start=False`` and a session expiry so the broker keeps subscriptions and queued
-messages across reconnects, and reconnects with jittered exponential backoff. On every connect
+``clean_start=False`` and a session expiry (MQTT 5; with ``protocol: "3.1.1"``,
+``clean_session=False``) so the broker keeps subscriptions and queued messages across
+reconnects, and reconnects with jittered exponential backoff. On every connect
 it re-subscribes and then publishes the retained birth message; the last will is refreshed
 before each attempt. A refused login stops retrying. Every paho callback is guarded so an
 exception is logged and never kills the loop thread.
@@ -72,6 +73,24 @@ class PublishAck:
             self._future.set_exception(error)
 
 
+NO_MATCHING_SUBSCRIBERS = 16
+"""MQTT 5 PUBACK reason: accepted, but nobody subscribes, so the broker dropped the message."""
+
+
+def puback_outcome(reason: Any) -> MqttError | None:
+    """None when the broker took responsibility for the message, else why it did not.
+
+    "No matching subscribers" counts as not delivered: it happens when central has not (yet)
+    subscribed, e.g. after a broker restart that forgot its shared subscription, and the event
+    must stay in the outbox until someone can receive it.
+    """
+    if reason.is_failure:
+        return MqttError(f"broker refused: {reason}")
+    if reason.value == NO_MATCHING_SUBSCRIBERS:
+        return MqttError("no matching subscribers: kept for resend")
+    return None
+
+
 def _guarded(name: str, callback: Callable[..., None]) -> Callable[..., None]:
     def run(*args: Any) -> None:
         try:
@@ -87,7 +106,7 @@ def _loop_thread_writes(_client: paho.Client, _userdata: Any, _sock: Any) -> Non
 
 
 class MqttClient:
-    """A reconnecting MQTT 5 client; ``publish`` returns a ``PublishAck``."""
+    """A reconnecting MQTT client (5 or 3.1.1); ``publish`` returns a ``PublishAck``."""
 
     def __init__(
         self,
@@ -99,8 +118,12 @@ class MqttClient:
         self._config = config
         self._will = will
         self._birth = birth
+        mqtt5 = config.protocol == "5"
         self._client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=paho.MQTTv5 if mqtt5 else paho.MQTTv311,
+            clean_session=None if mqtt5 else False,
         )
         self._configure_security()
         self._client.on_connect = _guarded("on_connect", self._on_connect)
@@ -115,7 +138,7 @@ class MqttClient:
         self._handlers: list[MessageHandler] = []
         self._lock = threading.Lock()
         self._pending: dict[int, PublishAck] = {}
-        self._early_acks: set[int] = set()
+        self._early_acks: dict[int, MqttError | None] = {}
         self._connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -176,8 +199,7 @@ class MqttClient:
             return ack
         with self._lock:
             if info.mid in self._early_acks:
-                self._early_acks.discard(info.mid)
-                ack.resolve()
+                ack.resolve(self._early_acks.pop(info.mid))
             else:
                 self._pending[info.mid] = ack
         return ack
@@ -216,15 +238,9 @@ class MqttClient:
         if self._will is not None:
             will = self._will()
             self._client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = config.session_expiry_s
         try:
             self._client.connect(
-                config.host,
-                config.port,
-                config.keepalive_s,
-                clean_start=False,
-                properties=properties,
+                config.host, config.port, config.keepalive_s, **self._session_options()
             )
         except (OSError, ValueError) as exc:
             log.warning(
@@ -238,6 +254,15 @@ class MqttClient:
         for _ in range(10):
             if self._client.loop(_LOOP_TIMEOUT_S) != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
+
+    def _session_options(self) -> dict[str, Any]:
+        """MQTT 5: resume the session and keep it ``session_expiry_s`` offline; 3.1.1 needs
+        nothing here (the client was made with ``clean_session=False``)."""
+        if self._config.protocol != "5":
+            return {}
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = self._config.session_expiry_s
+        return {"clean_start": False, "properties": properties}
 
     def _on_connect(self, client: paho.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
@@ -269,12 +294,13 @@ class MqttClient:
         log.log(level, "mqtt disconnected reason=%s unacked=%d", reason, len(pending))
 
     def _on_publish(self, _c: paho.Client, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        outcome = puback_outcome(reason)
         with self._lock:
             ack = self._pending.pop(mid, None)
             if ack is None:
-                self._early_acks.add(mid)
+                self._early_acks[mid] = outcome
                 return
-        ack.resolve(MqttError(f"broker refused: {reason}") if reason.is_failure else None)
+        ack.resolve(outcome)
 
     def _on_message(self, _c: paho.Client, _u: Any, message: paho.MQTTMessage) -> None:
         for handler in self._handlers:

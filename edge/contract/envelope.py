@@ -16,6 +16,9 @@ from edge.contract.signing import SignatureError, sign_message, verify_message
 
 SCHEMA_VERSION: Literal[1] = 1
 MAX_MESSAGE_BYTES = 64 * 1024
+_NUL_MARKS = (b"\\u0000", b"\x00")
+"""Bytes without these hold no NUL text: strict UTF-8 JSON can only write one as the escape,
+and UTF-16 or UTF-32 JSON (which ``json.loads`` also reads) always has zero bytes."""
 
 
 class ContractError(ValueError):
@@ -64,7 +67,7 @@ def parse_message(data: bytes) -> tuple[Envelope, dict[str, Any]]:
         raise ContractError("malformed_json", str(exc)) from exc
     if not isinstance(raw, dict):
         raise ContractError("malformed_json", "top level is not an object")
-    if _has_nul(raw):
+    if any(mark in data for mark in _NUL_MARKS) and _has_nul(raw):
         raise ContractError("schema", "text must not contain NUL characters")
     body = {k: v for k, v in raw.items() if k != "signature"}
     try:

@@ -72,11 +72,14 @@ class GalleryApplied(_Payload):
 
 
 class OutboxDropped(_Payload):
-    """The node's outbox was full and dropped events by its configured policy (audited)."""
+    """Events the node's outbox did not keep (audited): dropped or refused by its configured
+    policy when the quota was reached (``quota``), or refused because the outbox could not
+    store them, e.g. on a full disk (``storage_error``)."""
 
     kind: Literal["outbox.dropped"] = "outbox.dropped"
     dropped: int
     policy: Literal["drop_oldest", "refuse_new"]
+    reason: Literal["quota", "storage_error"] = "quota"
     first_event_id: str | None = None
     last_event_id: str | None = None
 

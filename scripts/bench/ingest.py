@@ -1,48 +1,84 @@
-"""Ingest benchmark: events/s stored (validated, signed, batched, rules running) next to the raw
-QoS 1 publish→receive rate of a bare paho subscriber, both through the same private Mosquitto
-started with the generated configuration. Prints both rates, checks that every event was stored
-exactly once, and prints ``ratio_stored_vs_raw: X`` last.
+"""Ingest benchmark: events/s stored by one worker (validated, signature-checked, batched, rules
+running) next to the QoS 1 receive rate of a bare paho subscriber, through the same private
+Mosquitto started with the generated configuration.
 
-    python scripts/bench/ingest.py --events 20000 --database-url postgresql+psycopg://postgres@127.0.0.1/anju_bench
+The events are signed before any timing and published by a child process, so the publisher's
+CPU time does not count against the process measured. Both rates use one definition: from the
+moment the publisher is told to start to the last message received (bare subscriber) or to the
+commit that stored the last event (worker). It prints both rates, where the worker's time goes
+(us/event per stage), checks that every event was stored exactly once, and prints
+``ratio_stored_vs_raw: X`` last.
+
+    python scripts/bench/ingest.py --events 10000            # a fresh PostgreSQL database
+    python scripts/bench/ingest.py --database-url sqlite:///var/bench.db --json var/ingest.json
+
+Without ``--database-url`` it creates a database on the local PostgreSQL and drops it afterwards
+(a temporary SQLite file if PostgreSQL is not running); a database given by URL has its central
+tables dropped and recreated.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from central.alarms.service import AlarmService
-from central.broker.mosquitto import BrokerConfig, policy_block
-from central.db.events_models import Event
-from central.db.models import Base
-from central.db.registry_models import Device
-from central.db.session import make_engine, make_session_factory
-from central.devices.mosquitto_auth import mosquitto_password_hash
-from central.ingest.config import IngestConfig
-from central.ingest.mqtt import BrokerTarget
-from central.ingest.pipeline import IngestPipeline
-from central.ingest.worker import IngestWorker
-from central.registry.queries import device_info
-from central.rules.config import RulesConfig
-from edge.contract import AccessDecision, Envelope, event_topic, public_key_text
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from central.alarms.service import AlarmService  # noqa: E402
+from central.broker.mosquitto import BrokerConfig, policy_block  # noqa: E402
+from central.db.events_models import Event  # noqa: E402
+from central.db.models import Base  # noqa: E402
+from central.db.registry_models import Device  # noqa: E402
+from central.db.session import make_engine, make_session_factory  # noqa: E402
+from central.devices.mosquitto_auth import mosquitto_password_hash  # noqa: E402
+from central.ingest.config import IngestConfig  # noqa: E402
+from central.ingest.metrics import STAGES  # noqa: E402
+from central.ingest.mqtt import BrokerTarget  # noqa: E402
+from central.ingest.pipeline import IngestPipeline  # noqa: E402
+from central.ingest.worker import IngestWorker  # noqa: E402
+from central.registry.queries import device_info  # noqa: E402
+from central.rules.config import RulesConfig  # noqa: E402
+from edge.contract import AccessDecision, Envelope, event_topic, public_key_text  # noqa: E402
+from scripts.bench.results import BenchResults, Figure, write_results  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-secret"
+DEVICE, SITE = "bench-gate", "bench-site"
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+GOAL_STORED_PER_S = 10_000
+GOAL_RATIO = 0.6
+PUBLISHER_IN_FLIGHT = 1000
+WAIT_S = 600
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def start_broker(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    """Mosquitto with the generated policy and one account allowed everywhere."""
+    """Mosquitto with the generated policy and one account allowed everywhere, accepting
+    connections on ``port``."""
     config = BrokerConfig(password_file=folder / "passwd", acl_file=folder / "acl")
     config.password_file.write_text(f"{USER}:{mosquitto_password_hash(PASSWORD)}\n")
     config.acl_file.write_text(f"user {USER}\ntopic readwrite anju/#\ntopic readwrite $share/#\n")
@@ -50,138 +86,336 @@ def start_broker(folder: Path, port: int) -> subprocess.Popen[bytes]:
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\n" + policy_block(config) + run_as)
     broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return broker
+    deadline = time.monotonic() + 10
+    while broker.poll() is None and time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return broker
+        time.sleep(0.05)
+    broker.kill()
+    raise SystemExit(f"bench: mosquitto did not start on port {port}")
 
 
-def client(port: int, client_id: str) -> mqtt.Client:
-    """A connected, looping MQTT 5 client."""
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    c.username_pw_set(USER, PASSWORD)
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    return c
+def connected_client(port: int, client_id: str, in_flight: int = 20) -> mqtt.Client:
+    """A looping MQTT 5 client that has its CONNACK (``in_flight``: QoS 1 publishes awaiting
+    their PUBACK at once; paho's default is 20)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(in_flight)
+    client.username_pw_set(USER, PASSWORD)
+    connected = threading.Event()
+    client.on_connect = lambda *_: connected.set()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    if not connected.wait(10):
+        raise SystemExit(f"bench: no CONNACK from the broker on port {port}")
+    return client
 
 
-def publish(port: int, messages: list[tuple[str, bytes]]) -> None:
-    """Publish with QoS 1 and wait for every PUBACK."""
-    publisher = client(port, f"bench-pub-{uuid.uuid4().hex[:6]}")
-    infos = [publisher.publish(topic, data, qos=1) for topic, data in messages]
+def publish_file(port: int, path: Path) -> None:
+    """Child process: connect, say ``ready``, wait for ``go`` on stdin, then publish each
+    ``topic<TAB>payload`` line of ``path`` with QoS 1 and wait for every PUBACK."""
+    lines = path.read_bytes().splitlines()
+    messages = [(topic.decode(), payload) for topic, payload in (x.split(b"\t", 1) for x in lines)]
+    publisher = connected_client(port, f"bench-pub-{uuid.uuid4().hex[:6]}", PUBLISHER_IN_FLIGHT)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    infos = [publisher.publish(topic, payload, qos=1) for topic, payload in messages]
     for info in infos:
-        info.wait_for_publish(120)
+        info.wait_for_publish(WAIT_S)
     publisher.disconnect()
     publisher.loop_stop()
 
 
-def raw_rate(port: int, messages: list[tuple[str, bytes]]) -> float:
-    """Messages/s a bare paho subscriber receives."""
-    done = threading.Event()
-    received = [0]
+@dataclass
+class Run:
+    """One timed run: elapsed seconds, and the CPU seconds of the process and of paho's thread."""
+
+    seconds: float
+    process_cpu_s: float
+    network_cpu_s: float
+
+
+def thread_cpu_s(name: str) -> float:
+    """CPU seconds used so far by the live thread called ``name``."""
+    thread = next(t for t in threading.enumerate() if t.name == name)
+    assert thread.ident is not None
+    return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+
+
+def timed_publish(port: int, path: Path, network_thread: str, done: Callable[[], float]) -> Run:
+    """Start the publisher child, time from its ``go`` until ``done()`` returns the moment the
+    last message was handled (``perf_counter``)."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--publish", str(path), "--port", str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    if child.stdout.readline().strip() != b"ready":
+        raise SystemExit("bench: the publisher did not start")
+    cpu, network = time.process_time(), thread_cpu_s(network_thread)
+    start = time.perf_counter()
+    child.stdin.write(b"go\n")
+    child.stdin.flush()
+    end = done()
+    run = Run(end - start, time.process_time() - cpu, thread_cpu_s(network_thread) - network)
+    if child.wait(WAIT_S) != 0:
+        raise SystemExit("bench: the publisher failed")
+    return run
+
+
+def raw_run(port: int, path: Path, count: int) -> Run:
+    """A bare paho subscriber receiving the ``count`` messages (paho acknowledges each)."""
+    finished = threading.Event()
+    received = [0, 0.0]
 
     def on_message(c: mqtt.Client, u: object, m: mqtt.MQTTMessage) -> None:
         received[0] += 1
-        if received[0] == len(messages):
-            done.set()
+        if received[0] == count:
+            received[1] = time.perf_counter()
+            finished.set()
 
-    subscriber = client(port, "bench-raw")
+    client_id = "bench-raw"
+    subscriber = connected_client(port, client_id)
     subscriber.on_message = on_message
+    subscribed = threading.Event()
+    subscriber.on_subscribe = lambda *_: subscribed.set()
     subscriber.subscribe("anju/v1/dev/+/events/#", qos=1)
-    time.sleep(0.5)
-    start = time.perf_counter()
-    publish(port, messages)
-    done.wait(300)
-    elapsed = time.perf_counter() - start
-    subscriber.disconnect()
-    subscriber.loop_stop()
-    return received[0] / elapsed
+    subscribed.wait(10)
+
+    def done() -> float:
+        if not finished.wait(WAIT_S):
+            raise SystemExit(f"bench: the bare subscriber received {received[0]} of {count}")
+        return received[1]
+
+    try:
+        return timed_publish(port, path, f"paho-mqtt-client-{client_id}", done)
+    finally:
+        subscriber.disconnect()
+        subscriber.loop_stop()
 
 
-def stored_count(sessions: sessionmaker[Session]) -> int:
-    """Events in the table."""
-    with sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(Event)) or 0)
+def stage_seconds() -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds spent so far in each ingest stage (``central.ingest.metrics``)."""
+
+    def sample(name: str, stage: str) -> float:
+        return REGISTRY.get_sample_value(name, {"stage": stage}) or 0.0
+
+    return {
+        stage: (
+            sample("anju_ingest_stage_seconds_sum", stage),
+            sample("anju_ingest_stage_cpu_seconds_total", stage),
+        )
+        for stage in STAGES
+    }
 
 
-def stored_rate(
-    port: int, sessions: sessionmaker[Session], messages: list[tuple[str, bytes]]
-) -> float:
-    """Events/s stored by one ingest worker with the rules running, timed up to the commit
-    that stores the last new event (seen by an after-commit hook, not by polling the table)."""
+def stored_run(
+    port: int, url: str, path: Path, count: int
+) -> tuple[Run, dict[str, tuple[float, float]]]:
+    """One ingest worker with the rules running stores the ``count`` events; the run ends at
+    the commit that stores the last one (seen by an after-commit hook, not by polling)."""
+    sessions = make_session_factory(make_engine(url))
     alarms = AlarmService(sessions, RulesConfig())
-    committed = [0]
-    all_stored = threading.Event()
+    finished = threading.Event()
+    committed = [0, 0.0]
 
-    def count(events: list[Envelope]) -> None:
+    def count_committed(events: list[Envelope]) -> None:
         committed[0] += len(events)
-        if committed[0] >= len(messages):
-            all_stored.set()
+        if committed[0] >= count:
+            committed[1] = time.perf_counter()
+            finished.set()
 
+    client_id = "bench-ingest"
     worker = IngestWorker(
-        BrokerTarget(port=port, client_id="bench-ingest", username=USER, password=PASSWORD),
-        IngestPipeline(sessions, device_info, [alarms.on_events, count]),
+        BrokerTarget(port=port, client_id=client_id, username=USER, password=PASSWORD),
+        IngestPipeline(sessions, device_info, [alarms.on_events, count_committed]),
         IngestConfig(),
         on_backlog=alarms.on_backlog,
     )
     worker.start()
-    worker.subscribed.wait(10)
-    start = time.perf_counter()
-    publish(port, messages)
-    all_stored.wait(600)
-    elapsed = time.perf_counter() - start
-    worker.stop()
-    return stored_count(sessions) / elapsed
+    if not worker.subscribed.wait(10):
+        raise SystemExit("bench: the ingest worker did not subscribe")
+
+    def done() -> float:
+        if not finished.wait(WAIT_S):
+            raise SystemExit(f"bench: the worker stored {committed[0]} of {count}")
+        return committed[1]
+
+    before = stage_seconds()
+    try:
+        run = timed_publish(port, path, f"paho-mqtt-client-{client_id}", done)
+    finally:
+        worker.stop()
+    after = stage_seconds()
+    return run, {
+        stage: (after[stage][0] - before[stage][0], after[stage][1] - before[stage][1])
+        for stage in STAGES
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
-    parser.add_argument("--port", type=int, default=18883, help="port of the private broker")
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="anju-bench-"))
-    engine = make_engine(args.database_url or f"sqlite:///{folder / 'central.db'}")
+@contextmanager
+def bench_database(url: str | None) -> Iterator[str]:
+    """``url``, or a fresh PostgreSQL database dropped afterwards, or a temporary SQLite file."""
+    if url is not None:
+        yield url
+        return
+    try:
+        import psycopg
+
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        print(f"note: PostgreSQL not reachable ({exc}); using SQLite")
+        with tempfile.TemporaryDirectory(prefix="anju-bench-db-") as folder:
+            yield f"sqlite:///{folder}/central.db"
+        return
+    name = f"anju_bench_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str, folder: Path, count: int) -> tuple[Path, str]:
+    """Register the device and write ``count`` events it signed; returns the file and dialect."""
+    engine = make_engine(url)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
-    sessions = make_session_factory(engine)
     key = Ed25519PrivateKey.generate()
-    with sessions() as session, session.begin():
-        public = public_key_text(key.public_key())
+    with make_session_factory(engine)() as session, session.begin():
         session.add(
             Device(
-                id="bench-gate",
+                id=DEVICE,
                 kind="gate",
-                site_id="bench-site",
-                public_key=public,
-                mqtt_username="bench-gate",
+                site_id=SITE,
+                public_key=public_key_text(key.public_key()),
+                mqtt_username=DEVICE,
                 mqtt_password_hash="-",
             )
         )
     decision = AccessDecision(gate_id="g1", decision="denied", reason="no_match", method="card")
-    messages = [
-        (
-            event_topic("bench-gate", "access.decision"),
-            Envelope(site_id="bench-site", device_id="bench-gate", payload=decision).signed_json(
-                key
-            ),
-        )
-        for _ in range(args.events)
+    topic = event_topic(DEVICE, "access.decision").encode()
+    path = folder / "events.txt"
+    with path.open("wb") as out:
+        for _ in range(count):
+            envelope = Envelope(site_id=SITE, device_id=DEVICE, payload=decision)
+            out.write(topic + b"\t" + envelope.signed_json(key) + b"\n")
+    dialect = engine.dialect.name
+    engine.dispose()
+    return path, dialect
+
+
+def stored_once(url: str) -> tuple[int, int]:
+    """Rows in the events table, and distinct event ids among them."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.scalar(select(func.count()).select_from(Event)) or 0
+        distinct = connection.scalar(select(func.count(func.distinct(Event.event_id)))) or 0
+    engine.dispose()
+    return int(rows), int(distinct)
+
+
+def profile_lines(
+    stages: dict[str, tuple[float, float]], stored: Run, raw: Run, count: int
+) -> list[str]:
+    """Where the worker's time went, in us per event: each stage's wall time (waits for the
+    database and for the GIL included) and the CPU time of the thread running it; receive is
+    the CPU time of paho's network thread, which also sends the acknowledgements."""
+
+    def us(seconds: float) -> str:
+        return f"{seconds / count * 1e6:7.1f}"
+
+    return [
+        "profile_us_per_event:            wall     cpu",
+        f"  receive (paho thread)             {us(stored.network_cpu_s)}",
+        *(f"  {stage:24s} {us(wall)} {us(cpu)}" for stage, (wall, cpu) in stages.items()),
+        f"  worker process, all threads       {us(stored.process_cpu_s)}",
+        f"  bare paho process, all threads    {us(raw.process_cpu_s)}",
+        f"  bare paho receive (paho thread)   {us(raw.network_cpu_s)}",
     ]
-    broker = start_broker(folder, args.port)
-    try:
-        raw = raw_rate(args.port, messages)
-        print(f"raw_paho_receive_per_s: {raw:.0f}")
-        stored = stored_rate(args.port, sessions, messages)
-        print(f"stored_per_s: {stored:.0f} ({engine.dialect.name}, rules on)")
-        with sessions() as session:
-            distinct = session.scalar(select(func.count(func.distinct(Event.event_id))))
-        print(
-            f"stored_rows: {stored_count(sessions)} distinct: {distinct} published: {args.events}"
-        )
-        print(f"ratio_stored_vs_raw: {stored / raw:.2f}")
-    finally:
-        broker.terminate()
-        broker.wait(10)
+
+
+def results(stored: float, raw: float, dialect: str, count: int, notes: list[str]) -> BenchResults:
+    """The two goals of issue #4 as figures."""
+    ratio = stored / raw
+    return BenchResults(
+        bench="ingest",
+        setup=f"{count} signed events, one worker, rules on, {dialect}, publisher in a child",
+        figures=[
+            Figure(
+                "stored_events_per_s",
+                stored,
+                "ev/s",
+                "raw_paho_receive_per_s",
+                raw,
+                "higher",
+                goal=f">= {GOAL_STORED_PER_S} ev/s",
+                met=stored >= GOAL_STORED_PER_S,
+            ),
+            Figure(
+                "stored_vs_raw_ratio",
+                ratio,
+                "x",
+                "raw paho (1.0)",
+                1.0,
+                "higher",
+                goal=f">= {GOAL_RATIO}",
+                met=ratio >= GOAL_RATIO,
+            ),
+        ],
+        notes=notes,
+    )
+
+
+def run(count: int, database_url: str | None, port: int, json_path: Path | None) -> int:
+    """Measure both rates, print them with the profile; 1 if an event was lost or doubled."""
+    with (
+        tempfile.TemporaryDirectory(prefix="anju-bench-") as tmp,
+        bench_database(database_url) as url,
+    ):
+        path, dialect = prepare(url, Path(tmp), count)
+        broker = start_broker(Path(tmp), port)
+        try:
+            raw = raw_run(port, path, count)
+            stored, stages = stored_run(port, url, path, count)
+        finally:
+            broker.terminate()
+            broker.wait(10)
+        rows, distinct = stored_once(url)
+    raw_per_s, stored_per_s = count / raw.seconds, count / stored.seconds
+    checked = f"stored_rows: {rows} distinct: {distinct} published: {count}"
+    profile = profile_lines(stages, stored, raw, count)
+    print(f"raw_paho_receive_per_s: {raw_per_s:.0f}")
+    print(f"stored_per_s: {stored_per_s:.0f} ({dialect}, rules on)")
+    print("\n".join(profile))
+    print(checked)
+    print(f"ratio_stored_vs_raw: {stored_per_s / raw_per_s:.2f}")
+    if json_path is not None:
+        notes = [checked, *(line.strip() for line in profile)]
+        write_results(json_path, results(stored_per_s, raw_per_s, dialect, count, notes))
+    if rows == distinct == count:
+        return 0
+    print("bench: events were lost or stored twice", file=sys.stderr)
+    return 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument(
+        "--database-url", default=None, help="default: a fresh PostgreSQL database (dropped after)"
+    )
+    parser.add_argument("--port", type=int, default=None, help="of the private broker (a free one)")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--publish", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.publish is not None:
+        publish_file(int(args.port), args.publish)
+        return 0
+    return run(args.events, args.database_url, args.port or free_port(), args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

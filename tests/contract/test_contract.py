@@ -231,3 +231,16 @@ def test_nul_text_and_non_finite_numbers_are_refused(old: str, new: str) -> None
     with pytest.raises(ContractError) as caught:
         parse_message(data)
     assert caught.value.reason in {"schema", "malformed_json"}
+
+
+def test_nul_is_found_in_any_json_encoding_and_an_escaped_backslash_is_not_a_nul() -> None:
+    text = _decision().signed_json(DEVICE_KEY).decode()
+    with_nul = text.replace('"gate_id":"east"', '"gate_id":"ea\\u0000st"')
+    for encoding in ("utf-8", "utf-16", "utf-32-le"):
+        with pytest.raises(ContractError) as caught:
+            parse_message(with_nul.encode(encoding))
+        assert caught.value.reason == "schema", encoding
+    backslash = text.replace('"gate_id":"east"', '"gate_id":"ea\\\\u0000st"')
+    envelope, _ = parse_message(backslash.encode())
+    assert isinstance(envelope.payload, AccessDecision)
+    assert envelope.payload.gate_id == "ea\\u0000st"

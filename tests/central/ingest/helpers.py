@@ -129,11 +129,17 @@ def build_world(sessions: sessionmaker[Session]) -> World:
 
 
 def enrol(
-    sessions: sessionmaker[Session], person_id: str, person_kind: str, seed: int
+    sessions: sessionmaker[Session],
+    person_id: str,
+    person_kind: str,
+    seed: int,
+    vector: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Give ``person_id`` consent and one random unit template; returns the template."""
-    vector = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
-    vector /= np.linalg.norm(vector)
+    """Give ``person_id`` consent and one template (``vector``, else a random unit one);
+    returns the template."""
+    if vector is None:
+        vector = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
+        vector /= np.linalg.norm(vector)
     with sessions() as session, session.begin():
         session.add(
             ConsentRecord(

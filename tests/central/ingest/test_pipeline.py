@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.db.events_models import DeviceGalleryState, DeviceHealth, Event, IngestRejection
+from central.ingest.metrics import STAGES
 from central.ingest.pipeline import IngestPipeline
 from central.ingest.validate import Incoming
 from central.registry.queries import device_info
@@ -25,6 +26,7 @@ from edge.contract import (
     Heartbeat,
     command_topic,
     event_topic,
+    parse_message,
 )
 from tests.central.ingest.helpers import NOW, World, count_rows
 
@@ -179,3 +181,31 @@ def test_after_commit_sees_only_new_events(world: World, sessions: sessionmaker[
     pipeline.process([message])
     pipeline.process([message])
     assert len(seen) == 1
+
+
+def test_payload_stored_verbatim_with_its_id_and_times(
+    world: World, pipeline: IngestPipeline, sessions: sessionmaker[Session]
+) -> None:
+    tricky = 'quote " backslash \\ literal \\u0000 newline \n 北门 😀'
+    decision = GRANT.model_copy(update={"reason": tricky, "evidence_ids": ["a\tb", "c/d"]})
+    message = world.message("gate-e", decision)
+    envelope, raw = parse_message(message.data)
+    pipeline.process([message])
+    with sessions() as session:
+        row = session.scalars(select(Event)).one()
+    assert row.payload == raw["payload"]
+    assert row.payload["reason"] == tricky
+    assert (row.event_id, row.occurred_at) == (envelope.event_id, envelope.occurred_at)
+
+
+def test_each_stage_of_a_batch_is_timed(world: World, pipeline: IngestPipeline) -> None:
+    def batches_timed(stage: str) -> float:
+        labels = {"stage": stage}
+        return REGISTRY.get_sample_value("anju_ingest_stage_seconds_count", labels) or 0.0
+
+    stages = [stage for stage in STAGES if stage != "ack"]
+    before = {stage: batches_timed(stage) for stage in stages}
+    pipeline.process([world.message("gate-e", GRANT), world.message("gate-w", GRANT)])
+    assert {stage: batches_timed(stage) - before[stage] for stage in stages} == dict.fromkeys(
+        stages, 1.0
+    )

@@ -1,5 +1,6 @@
 """The ingest worker as a process: SIGKILLed between insert and commit, its message comes back
-from the broker's persistent session and is stored once; a backlog raises an alarm."""
+from the broker's persistent session and is stored once; the next batch is checked while one
+is stored, and neither is acknowledged before its commit; a backlog raises an alarm."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +24,13 @@ from central.db.events_models import Alarm, Event
 from central.db.migrate import upgrade
 from central.db.models import Base
 from central.ingest.config import IngestConfig
-from central.ingest.pipeline import PAUSE_BEFORE_COMMIT_ENV, IngestPipeline
+from central.ingest.pipeline import (
+    PAUSE_BEFORE_COMMIT_ENV,
+    BatchOutcome,
+    CheckedBatch,
+    IngestPipeline,
+)
+from central.ingest.validate import Incoming
 from central.ingest.worker import IngestWorker
 from central.registry.queries import device_info
 from central.rules.config import RulesConfig
@@ -122,6 +130,61 @@ def test_killed_before_commit_redelivered_and_stored_once(
         second.process.send_signal(signal.SIGTERM)
         assert second.process.wait(30) == 0
     assert count_rows(sessions, Event) == 2
+
+
+class GatedPipeline(IngestPipeline):
+    """Holds every store until ``release`` is set; records what it checked and stored."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        super().__init__(sessions, device_info)
+        self.storing = threading.Event()
+        self.release = threading.Event()
+        self.checked: list[CheckedBatch] = []
+        self.outcomes: list[BatchOutcome] = []
+
+    def check(self, messages: Sequence[Incoming]) -> CheckedBatch:
+        checked = super().check(messages)
+        self.checked.append(checked)
+        return checked
+
+    def store(self, checked: CheckedBatch) -> BatchOutcome:
+        self.storing.set()
+        self.release.wait(60)
+        outcome = super().store(checked)
+        self.outcomes.append(outcome)
+        return outcome
+
+
+def test_next_batch_checked_during_a_store_and_acknowledged_only_after_commit(
+    world: World, sessions: sessionmaker[Session], broker: PrivateMosquitto
+) -> None:
+    pipeline = GatedPipeline(sessions)
+    worker = IngestWorker(
+        central_target(broker.port, "central-overlap", secured=False),
+        pipeline,
+        IngestConfig(batch_max_ms=10),
+    )
+    worker.start()
+    try:
+        assert worker.subscribed.wait(10)
+        publish_all(broker.port, None, "gate-e", [world.message("gate-e", DENIED)])
+        assert pipeline.storing.wait(30)
+        publish_all(broker.port, None, "gate-w", [world.message("gate-w", DENIED)])
+        wait_until(lambda: len(pipeline.checked) == 2, 30, "the next batch checked meanwhile")
+        broker.stop()
+        pipeline.release.set()
+        wait_until(lambda: count_rows(sessions, Event) == 2, 30, "both batches committed")
+        broker.start()
+        wait_until(
+            lambda: sum(o.duplicates for o in pipeline.outcomes) == 2,
+            60,
+            "both events redelivered: neither was acknowledged before its commit",
+        )
+    finally:
+        pipeline.release.set()
+        worker.stop()
+    assert count_rows(sessions, Event) == 2
+    assert sum(len(o.stored) for o in pipeline.outcomes) == 2
 
 
 def test_backlog_raises_alarm(

@@ -17,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.comms.config import MqttConfig, OutboxConfig, TransportConfig
+from edge.comms.config import MqttConfig, OutboxConfig, TlsConfig, TransportConfig
 from edge.contract import GalleryEntry, credential_hash, seal, sign_message
 
 REPO = Path(__file__).resolve().parents[3]
@@ -43,7 +43,9 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
 class Subscriber:
     """A QoS 1 MQTT subscriber collecting messages; persistent session when ``client_id`` given."""
 
-    def __init__(self, port: int, topic: str, client_id: str = "") -> None:
+    def __init__(
+        self, port: int, topic: str, client_id: str = "", tls: TlsConfig | None = None
+    ) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
         self._lock = threading.Lock()
         self.client = paho.Client(
@@ -54,6 +56,10 @@ class Subscriber:
         self.ready = threading.Event()
         self.client.on_subscribe = lambda *_: self.ready.set()
         self.client.reconnect_delay_set(1, 2)
+        if tls is not None:
+            self.client.tls_set(
+                ca_certs=str(tls.ca_file), certfile=str(tls.cert_file), keyfile=str(tls.key_file)
+            )
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = 3600 if client_id else 0
         self.client.connect("127.0.0.1", port, clean_start=not client_id, properties=properties)
@@ -79,10 +85,14 @@ class Subscriber:
         self.client.loop_stop()
 
 
-def transport_config(tmp_path: Path, port: int, **outbox: Any) -> TransportConfig:
-    """Fast-reconnecting transport to 127.0.0.1:``port`` with its outbox in ``tmp_path``."""
+def transport_config(
+    tmp_path: Path, port: int, mqtt: dict[str, Any] | None = None, **outbox: Any
+) -> TransportConfig:
+    """Fast-reconnecting transport to 127.0.0.1:``port`` (``mqtt``: more MQTT settings) with
+    its outbox in ``tmp_path``."""
+    fast = {"reconnect_min_s": 0.1, "reconnect_max_s": 0.5, "ack_timeout_s": 3.0}
     return TransportConfig(
-        mqtt=MqttConfig(port=port, reconnect_min_s=0.1, reconnect_max_s=0.5, ack_timeout_s=3.0),
+        mqtt=MqttConfig(port=port, **(fast | (mqtt or {}))),
         outbox=OutboxConfig(path=tmp_path / "outbox.sqlite3", **outbox),
     )
 

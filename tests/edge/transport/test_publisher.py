@@ -8,7 +8,12 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+
 from edge.comms.config import MqttConfig, OutboxConfig, TransportConfig
+from edge.comms.mqtt import NO_MATCHING_SUBSCRIBERS, puback_outcome
 from edge.contract import (
     Heartbeat,
     OutboxDropped,
@@ -170,3 +175,12 @@ def test_refused_login_stops_retrying(tmp_path: Path, device_id: str) -> None:
         finally:
             wrong.stop()
             right.stop()
+
+
+@pytest.mark.parametrize(
+    ("code", "delivered"),
+    [(0, True), (NO_MATCHING_SUBSCRIBERS, False), (135, False), (128, False)],
+)
+def test_puback_no_matching_subscribers_is_not_delivered(code: int, delivered: bool) -> None:
+    reason = ReasonCode(PacketTypes.PUBACK, identifier=code)  # type: ignore[no-untyped-call]
+    assert (puback_outcome(reason) is None) is delivered

@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 from edge.comms.config import MqttConfig, OutboxConfig, TlsConfig, TransportConfig
 from edge.contract import Heartbeat
 from edge.events.publisher import EventPublisher
-from tests.edge.transport.helpers import COMPOUND, DEVICE_KEY, wait_until
+from tests.edge.transport.helpers import COMPOUND, DEVICE_KEY, Subscriber, wait_until
 from tests.support.services import private_mosquitto
 
 Key = ec.EllipticCurvePrivateKey
@@ -80,10 +80,13 @@ def test_publisher_connects_with_a_client_certificate(tmp_path: Path, device_id:
             mqtt=MqttConfig(port=broker.port, tls=tls, reconnect_min_s=0.1),
             outbox=OutboxConfig(path=tmp_path / "outbox.sqlite3"),
         )
+        central = Subscriber(broker.port, "anju/v1/#", tls=tls)
         publisher = EventPublisher(config, DEVICE_KEY, COMPOUND, device_id)
         publisher.start()
         try:
             publisher.publish(Heartbeat(uptime_s=1.0, outbox_depth=0))
             wait_until(lambda: publisher.connected and publisher.outbox_depth == 0)
+            wait_until(lambda: len(central.event_ids()) == 1)
         finally:
             publisher.stop()
+            central.close()
