@@ -1,11 +1,12 @@
 """`make demo`: the whole system on one machine, from nothing running to events and alarms.
 
-Starts a private MQTT broker, central (SQLite in the demo folder, or PostgreSQL when
-``DATABASE_URL`` is set), creates a governance hierarchy with a compound, a gate and an outlet,
-an admin user, provisions a gate and an outlet device, enrols residents (faces of the pack's
-group photo, with consent records; other faces of the photo stay strangers), issues a visitor
-QR pass, then runs a gate node and an outlet node on generated sample videos and prints the
-dashboard URL. Ctrl-C (or SIGTERM, or ``--duration``) stops every process it started.
+Starts a private MQTT broker (Mosquitto when installed, else the embedded amqtt), central
+(SQLite in the demo folder, or PostgreSQL when ``DATABASE_URL`` is set), creates a governance
+hierarchy with a compound, a gate and an outlet, an admin user, provisions a gate and an outlet
+device, enrols residents (faces of the pack's group photo, with consent records; other faces of
+the photo stay strangers), issues a visitor QR pass, then runs a gate node and an outlet node on
+generated sample videos and prints the dashboard URL. Ctrl-C (or SIGTERM, or ``--duration``)
+stops every process it started.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from anju.logs import setup_logging  # noqa: E402
+from scripts.demo.broker import BROKER_CHOICES  # noqa: E402
 from scripts.demo.procs import Children, DemoError  # noqa: E402
 from scripts.demo.run import DemoOptions, reset_workdir, run_demo  # noqa: E402
 
@@ -39,8 +41,14 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
         "--workdir", type=Path, default=REPO / "var/demo", help="erased and refilled at each run"
     )
     parser.add_argument("--duration", type=float, default=None, help="seconds, then stop")
+    parser.add_argument(
+        "--broker",
+        choices=BROKER_CHOICES,
+        default="auto",
+        help="auto: Mosquitto when installed, else the embedded Python broker (demo only)",
+    )
     args = parser.parse_args(argv)
-    return DemoOptions(args.workdir.resolve(), args.duration)
+    return DemoOptions(args.workdir.resolve(), args.duration, args.broker)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from scripts.demo.broker import DemoBroker
 from scripts.demo.procs import Children, DemoError, free_port, wait_until
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class CentralInfo:
     city_id: str
 
 
-def write_config(folder: Path, mqtt_port: int) -> tuple[Path, str]:
+def write_config(folder: Path, broker: DemoBroker) -> tuple[Path, str]:
     """Central's YAML in ``folder`` (SQLite there unless DATABASE_URL is set); (path, db URL)."""
     folder.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder.resolve()}/central.db"
@@ -42,7 +43,7 @@ def write_config(folder: Path, mqtt_port: int) -> tuple[Path, str]:
         "at_rest_key_file": str(folder / "at-rest.key"),
         "jwt_secret_file": str(folder / "jwt.secret"),
         "access_token_minutes": 60,
-        "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": f"anju-demo-{mqtt_port}"},
+        "mqtt": broker.client_settings("central") | {"client_id": f"anju-demo-{broker.port}"},
     }
     path = folder / "central.yaml"
     path.write_text(yaml.safe_dump({"central": section}, allow_unicode=True), encoding="utf-8")
@@ -82,9 +83,11 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_central(folder: Path, mqtt_port: int, children: Children, run_tag: str) -> CentralInfo:
+def start_central(
+    folder: Path, broker: DemoBroker, children: Children, run_tag: str
+) -> CentralInfo:
     """Write the config, bootstrap, start ``anju central serve`` and wait until it answers."""
-    config, database_url = write_config(folder, mqtt_port)
+    config, database_url = write_config(folder, broker)
     city, username, password = bootstrap(config, database_url, run_tag)
     port = free_port()
     url = f"http://127.0.0.1:{port}"

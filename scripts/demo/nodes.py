@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from scripts.demo.broker import DemoBroker
 from scripts.demo.central import ANJU
 from scripts.demo.procs import Child, Children, DemoError, free_port
 from scripts.demo.site import DemoSite
@@ -57,7 +58,14 @@ def _evidence(config: dict[str, Any], folder: Path) -> None:
     config["evidence"]["server"].update(port=free_port(), token_file=str(folder / "evidence.token"))
 
 
-def gate_config(folder: Path, site: DemoSite, mqtt_port: int) -> dict[str, Any]:
+def _transport(config: dict[str, Any], folder: Path, broker: DemoBroker) -> None:
+    """The broker's settings (the device id as user name where one is wanted), the outbox."""
+    transport = config["transport"]
+    transport["mqtt"].update(broker.client_settings(config["device"]["device_id"]))
+    transport["outbox"]["path"] = str(folder / "outbox.sqlite3")
+
+
+def gate_config(folder: Path, site: DemoSite, broker: DemoBroker) -> dict[str, Any]:
     """configs/gate.example.yaml made to run as the provisioned gate device in ``folder``."""
     config = _example("gate.example.yaml")
     device = site.gate_device
@@ -69,8 +77,7 @@ def gate_config(folder: Path, site: DemoSite, mqtt_port: int) -> dict[str, Any]:
     }
     config["cameras"][0].update(gate_id=site.gate_id, source=str(folder / "demo.avi"))
     config["policy"]["gates"] = {}
-    config["transport"]["mqtt"]["port"] = mqtt_port
-    config["transport"]["outbox"]["path"] = str(folder / "outbox.sqlite3")
+    _transport(config, folder, broker)
     config["gallery"] = {
         "path": str(folder / "gallery.sqlite3"),
         "at_rest_key_file": str(folder / "at_rest.key"),
@@ -85,7 +92,7 @@ def gate_config(folder: Path, site: DemoSite, mqtt_port: int) -> dict[str, Any]:
     return config
 
 
-def outlet_config(folder: Path, site: DemoSite, mqtt_port: int) -> dict[str, Any]:
+def outlet_config(folder: Path, site: DemoSite, broker: DemoBroker) -> dict[str, Any]:
     """configs/outlet.example.yaml made to run as the provisioned outlet device in ``folder``."""
     config = _example("outlet.example.yaml")
     device = site.outlet_device
@@ -97,8 +104,7 @@ def outlet_config(folder: Path, site: DemoSite, mqtt_port: int) -> dict[str, Any
     }
     config["desk_camera"]["source"] = str(folder / "demo.avi")
     config["sender"].update(hash_key_file=str(folder / "sender-hash.key"), http_port=free_port())
-    config["transport"]["mqtt"]["port"] = mqtt_port
-    config["transport"]["outbox"]["path"] = str(folder / "outbox.sqlite3")
+    _transport(config, folder, broker)
     _evidence(config, folder)
     config["heartbeat_interval_s"] = 10
     _write_secret(folder / "device.key", device["private_key"])

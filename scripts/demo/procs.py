@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -69,9 +69,16 @@ class Children:
         self.started: list[Child] = []
 
     def start(
-        self, name: str, argv: list[str], *, stdin_pipe: bool = False, service: bool = True
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        stdin_pipe: bool = False,
+        service: bool = True,
+        env: Mapping[str, str] | None = None,
     ) -> Child:
-        """Start ``argv`` in its own session (the terminal's Ctrl-C reaches only the demo)."""
+        """Start ``argv`` in its own session (the terminal's Ctrl-C reaches only the demo);
+        ``env`` is added to this process's environment."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("ab") as output:
@@ -82,6 +89,7 @@ class Children:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
+                env={**os.environ, **env} if env else None,
             )
         child = Child(name, process, log_path, service)
         self.started.append(child)

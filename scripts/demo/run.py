@@ -10,7 +10,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from scripts.demo.broker import start_broker
+from scripts.demo.broker import BrokerChoice, DemoBroker, start_broker
 from scripts.demo.central import CentralInfo, dashboard_url, start_central
 from scripts.demo.faces import RESIDENT_FACES, enrolment_photos
 from scripts.demo.feed import FeedLogger
@@ -32,10 +32,11 @@ SUMMARY_EVERY_S = 30.0
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """Where the demo keeps its files and how long it runs (None: until Ctrl-C)."""
+    """Where the demo keeps its files, how long it runs (None: until Ctrl-C), which broker."""
 
     workdir: Path
     duration_s: float | None
+    broker: BrokerChoice = "auto"
 
 
 def reset_workdir(folder: Path) -> None:
@@ -49,13 +50,11 @@ def reset_workdir(folder: Path) -> None:
 
 
 def _start_nodes(
-    folder: Path, site: DemoSite, mqtt_port: int, children: Children
+    folder: Path, site: DemoSite, broker: DemoBroker, children: Children
 ) -> tuple[Child, Child]:
     gate_folder, outlet_folder = folder / "gate", folder / "outlet"
-    gate = write_node_config("gate", gate_folder, gate_config(gate_folder, site, mqtt_port))
-    outlet = write_node_config(
-        "outlet", outlet_folder, outlet_config(outlet_folder, site, mqtt_port)
-    )
+    gate = write_node_config("gate", gate_folder, gate_config(gate_folder, site, broker))
+    outlet = write_node_config("outlet", outlet_folder, outlet_config(outlet_folder, site, broker))
     return children.start("gate", gate, stdin_pipe=True), children.start("outlet", outlet)
 
 
@@ -68,9 +67,12 @@ def _present_pass(gate: Child, pass_text: str) -> None:
     log.info("step=visitor_pass_presented reader=stdin pid=%d", gate.process.pid)
 
 
-def _write_state(folder: Path, central: CentralInfo, site: DemoSite, children: Children) -> Path:
+def _write_state(
+    folder: Path, broker: DemoBroker, central: CentralInfo, site: DemoSite, children: Children
+) -> Path:
     """``demo.json``: what a test or a curious user needs to query the running demo."""
     state = {
+        "broker": asdict(broker),
         "central": asdict(central) | {"config": str(central.config)},
         "dashboard": dashboard_url(central.url),
         "compound_id": site.compound_id,
@@ -118,13 +120,13 @@ def run_demo(options: DemoOptions, children: Children) -> None:
     folder = options.workdir
     videos = start_videos(folder, children)
     photos = enrolment_photos()
-    _, mqtt_port = start_broker(folder / "broker", children)
-    central = start_central(folder / "central", mqtt_port, children, secrets.token_hex(3))
+    broker = start_broker(folder / "broker", children, options.broker)
+    central = start_central(folder / "central", broker, children, secrets.token_hex(3))
     api = Api(central.url, central.username, central.password)
     try:
         site = create_site(api, central.city_id, photos)
         finish_videos(videos)
-        gate, _ = _start_nodes(folder, site, mqtt_port, children)
+        gate, _ = _start_nodes(folder, site, broker, children)
         device_id = site.gate_device["device"]["id"]
         wait_until(
             lambda: gallery_applied(api, site.compound_id, device_id),
@@ -132,7 +134,7 @@ def run_demo(options: DemoOptions, children: Children) -> None:
         )  # fmt: skip
         log.info("step=gallery_applied gate_device=%s", device_id)
         _present_pass(gate, site.visitor_pass)
-        state = _write_state(folder, central, site, children)
+        state = _write_state(folder, broker, central, site, children)
     finally:
         api.close()
     log.info("step=ready state=%s", state)

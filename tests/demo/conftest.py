@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.demo.broker import mosquitto_binary
 from tests.demo.helpers import RunningDemo
 from tests.support.services import unavailable
 
@@ -30,14 +30,19 @@ def _wait_for_state(process: subprocess.Popen[bytes], state_path: Path, log_path
         time.sleep(0.5)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[RunningDemo]:
-    """The demo running (SQLite in its own folder, or DATABASE_URL if set); killed at the end."""
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+@pytest.fixture(scope="module", params=["mosquitto", "embedded"])
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model_dir: Path
+) -> Iterator[RunningDemo]:
+    """The demo running on Mosquitto, then on the embedded broker (``--broker``), each with
+    SQLite in its own folder (or DATABASE_URL if set); killed at the end."""
+    broker: str = request.param
+    if broker == "mosquitto" and mosquitto_binary() is None:
         unavailable("the mosquitto binary is not installed (apt-get install mosquitto)")
-    workdir = tmp_path_factory.mktemp("demo") / "run"
+    workdir = tmp_path_factory.mktemp(f"demo-{broker}") / "run"
     log_path = workdir.parent / "demo.log"
     argv = [sys.executable, str(REPO / "scripts/demo.py"), "--workdir", str(workdir)]
+    argv += ["--broker", broker]
     with log_path.open("wb") as output:
         process = subprocess.Popen(
             [*argv, "--duration", str(SAFETY_DURATION_S)], stdout=output, stderr=output, cwd=REPO
@@ -50,7 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[
         form = {"username": central["username"], "password": central["password"]}
         token = api.post("/api/auth/token", data=form).raise_for_status().json()["access_token"]
         api.headers["Authorization"] = f"Bearer {token}"
-        yield RunningDemo(process, workdir, log_path, state, api)
+        yield RunningDemo(process, workdir, log_path, state, api, broker)
         api.close()
     finally:
         if process.poll() is None:

@@ -18,13 +18,15 @@ T = TypeVar("T")
 
 @dataclass
 class RunningDemo:
-    """A started ``scripts/demo.py`` with its state file once it is ready."""
+    """A started ``scripts/demo.py`` with its state file once it is ready, and the broker it
+    was asked to run (``--broker``)."""
 
     process: subprocess.Popen[bytes]
     workdir: Path
     log_path: Path
     state: dict[str, Any]
     api: httpx.Client
+    broker: str
 
     def interrupt(self, timeout_s: float = 90.0) -> int:
         """Send SIGINT (as Ctrl-C does) and wait for the demo to exit; its status."""

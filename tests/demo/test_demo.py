@@ -1,7 +1,8 @@
 """`make demo` end to end: broker, central, a gate and an outlet node on the sample videos.
 
-One demo run per module (about a minute on 2 cores): the events must reach central's API,
-the gate must apply the gallery, and Ctrl-C must stop every process the demo started.
+One demo run per broker, Mosquitto (MQTT 5) and the embedded amqtt (MQTT 3.1.1), about a minute
+each on 2 cores: the events must reach central's API, the gate must apply the gallery, and
+Ctrl-C must stop every process the demo started.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tests.demo.helpers import RunningDemo, poll, processes_mentioning
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 FLOW_TIMEOUT_S = 120.0
+PROTOCOLS = {"mosquitto": "5", "embedded": "3.1.1"}
 
 
 def _events(demo: RunningDemo, site_id: str, kind: str) -> list[dict[str, Any]]:
@@ -22,6 +24,12 @@ def _events(demo: RunningDemo, site_id: str, kind: str) -> list[dict[str, Any]]:
     response = demo.api.get("/api/dashboard/events", params=params).raise_for_status()
     events: list[dict[str, Any]] = response.json()
     return events
+
+
+def test_runs_the_broker_asked_for(demo: RunningDemo) -> None:
+    assert demo.state["broker"]["kind"] == demo.broker
+    assert demo.state["broker"]["protocol"] == PROTOCOLS[demo.broker]
+    assert f"step=broker kind={demo.broker}" in demo.log_path.read_text()
 
 
 def test_printed_url_serves_a_page(demo: RunningDemo) -> None:
@@ -82,6 +90,6 @@ def test_sigint_stops_every_child(demo: RunningDemo) -> None:
     for name, pid in demo.state["pids"].items():
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # the child is gone (and was reaped): no orphan, no zombie
-        assert name in {"mosquitto", "central", "gate", "outlet"}
+        assert name in {"mosquitto", "amqtt", "central", "gate", "outlet"}
     assert processes_mentioning(str(demo.workdir)) == []
     assert "step=stopped" in demo.log_path.read_text()
