@@ -30,9 +30,12 @@ lint: $(STAMP)
 test: models lint
 	$(BIN)/python -m pytest -q
 
+# Every benchmark, then one report with plots: bench-report/README.md (BENCH_ARGS=--quick: short).
+# face_recognition (the faces baseline) compiles dlib; if that fails the report says so.
 bench: models
-	$(BIN)/python -m pip install --quiet --editable '.[bench]'
-	$(BIN)/python scripts/bench/faces.py
+	$(BIN)/python -m pip install --quiet --editable '.[bench]' || \
+		$(BIN)/python -m pip install --quiet 'matplotlib>=3.8'
+	$(BIN)/python scripts/bench/report.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

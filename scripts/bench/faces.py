@@ -5,13 +5,16 @@ runs with 1 and 2 threads; `face_recognition` 1.3 (dlib HOG with one upsample, l
 the same ResNet) runs with its defaults when the `bench` extra is installed. With a folder of
 labelled photos (default ../shared/faces when present) it also checks that both make the same
 same/different decisions. The last line is ``ratio_vs_face_recognition: X`` at 640x480, 1 thread.
+``--json PATH`` also writes the figures (see scripts/bench/results.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -21,16 +24,23 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from models.engine import FaceEngine
-from models.evaluate import load_dataset
-from models.images import load_image
-from models.paths import default_model_dir, pack_dir
-from models.quality import measure_quality
-from models.sessions import RuntimeConfig
-from models.types import ImageRGB
-from models.zoo import FaceEngineConfig, open_engine
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from models.engine import FaceEngine  # noqa: E402
+from models.evaluate import load_dataset  # noqa: E402
+from models.images import load_image  # noqa: E402
+from models.paths import default_model_dir, pack_dir  # noqa: E402
+from models.quality import measure_quality  # noqa: E402
+from models.sessions import RuntimeConfig  # noqa: E402
+from models.types import ImageRGB  # noqa: E402
+from models.zoo import FaceEngineConfig, open_engine  # noqa: E402
+from scripts.bench.results import BenchResults, Figure, Series, write_results  # noqa: E402
 
 SIZES = ((640, 480), (1280, 720))
+THREADS = (1, 2)
+BASELINE = "face_recognition 1.3 (HOG, upsample=1)"
+NOT_INSTALLED = "face_recognition is not installed: pip install -e '.[bench]' for the baseline"
 # The region of the sample photo around one face (Chandler's) and nobody else's.
 ONE_FACE_REGION = (600, 250, 1080, 610)
 
@@ -119,6 +129,36 @@ def decision_agreement(engine: FaceEngine, root: Path) -> str:
     )
 
 
+def results_of(
+    ours: dict[tuple[int, int, int], float], theirs: dict[tuple[int, int], float | None]
+) -> BenchResults:
+    """Figures (ms per frame next to face_recognition's) and a plot over frame sizes."""
+    results = BenchResults(
+        "faces",
+        "One face in a frame cut from the sample group photo: detection, alignment, embedding "
+        f"and quality with the default pack, next to {BASELINE} on the same frame.",
+    )
+    for (width, height, threads), total in ours.items():
+        baseline = theirs[width, height]
+        results.figures.append(
+            Figure(
+                f"ms per frame {width}x{height}, {threads} thread(s)", total, "ms",
+                f"{BASELINE}, ms", math.nan if baseline is None else baseline, "lower",
+            )
+        )  # fmt: skip
+    lines = {f"ours, {t} thread(s)": [ours[w, h, t] for w, h in SIZES] for t in THREADS}
+    measured = [ms for ms in (theirs[size] for size in SIZES) if ms is not None]
+    if len(measured) == len(SIZES):
+        lines[BASELINE] = measured
+    else:
+        results.notes.append(NOT_INSTALLED)
+    results.series.append(
+        Series("Time per frame", "frame width (px)", "ms per frame", [w for w, _ in SIZES], lines,
+               log_y=True)
+    )  # fmt: skip
+    return results
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -128,23 +168,27 @@ def main() -> None:
     parser.add_argument(
         "--faces-dir", type=Path, default=Path(__file__).parents[3] / "shared/faces"
     )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     photo = load_image(pack_dir(args.model_dir, "anju-open") / "samples/t1.jpg")
-    ratio = None
+    ours: dict[tuple[int, int, int], float] = {}
+    theirs: dict[tuple[int, int], float | None] = {}
+    notes = []
     for width, height in SIZES:
         frame = one_face_frame(photo, width, height)
         baseline = face_recognition_ms(frame, max(3, args.repeats // 4))
-        for threads in (1, 2):
+        theirs[width, height] = baseline
+        for threads in THREADS:
             config = FaceEngineConfig(
                 model_dir=args.model_dir,
                 detector=args.detector,
                 runtime=RuntimeConfig(intra_op_threads=threads),
             )
             times = stage_times(open_engine(config), frame, args.repeats)
+            ours[width, height, threads] = times["total"]
             stages = " ".join(f"{k}={v:.1f}ms" for k, v in times.items())
+            notes.append(f"{width}x{height} threads={threads}: {stages}")
             print(f"{width}x{height} threads={threads} {stages} fps={1000 / times['total']:.1f}")
-            if baseline is not None and threads == 1 and (width, height) == SIZES[0]:
-                ratio = baseline / times["total"]
         if baseline is not None:
             print(
                 f"{width}x{height} face_recognition(hog, upsample=1)={baseline:.1f}ms "
@@ -152,12 +196,19 @@ def main() -> None:
             )
     if args.faces_dir.is_dir():
         engine = open_engine(FaceEngineConfig(model_dir=args.model_dir, detector=args.detector))
-        print(f"decisions on {args.faces_dir}: {decision_agreement(engine, args.faces_dir)}")
+        agreement = decision_agreement(engine, args.faces_dir)
+        notes.append(f"decisions on {args.faces_dir.name}: {agreement}")
+        print(f"decisions on {args.faces_dir}: {agreement}")
+    baseline = theirs[SIZES[0]]
     print(
-        f"ratio_vs_face_recognition: {ratio:.1f}"
-        if ratio
+        f"ratio_vs_face_recognition: {baseline / ours[(*SIZES[0], 1)]:.1f}"
+        if baseline
         else "ratio_vs_face_recognition: n/a (pip install -e '.[bench]' for the baseline)"
     )
+    if args.json:
+        results = results_of(ours, theirs)
+        results.notes += notes
+        write_results(args.json, results)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ the real capture thread at its own 15 fps into the gate's vision and a timing re
 node runs a camera. Latency is measured from when
 the walk-up's first frame was due on the camera (its first frame holds the face) to the relay
 pulse. Prints p50/p95 ms, frames/s processed at 15 fps, and the unpaced maximum frames/s.
+With ``--json PATH`` it writes the latencies next to one frame's unpaced detection and embedding
+time, and the frames/s processed next to the frames/s the camera decoded, all from this run.
 
 ``--write-demo-video PATH`` only writes the demo video that configs/gate.example.yaml plays.
 """
@@ -13,6 +15,7 @@ pulse. Prints p50/p95 ms, frames/s processed at 15 fps, and the unpaced maximum 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -36,6 +39,7 @@ from edge.recognize import TemplateIndex  # noqa: E402
 from models.engine import FaceEngine  # noqa: E402
 from models.paths import default_model_dir, pack_dir  # noqa: E402
 from models.zoo import open_engine  # noqa: E402
+from scripts.bench.results import BenchResults, Figure, write_results  # noqa: E402
 from tests.edge import videogen  # noqa: E402
 from tests.edge.videogen import FaceCut  # noqa: E402
 
@@ -81,8 +85,9 @@ class TimingRelay:
 
 def run(
     engine: FaceEngine, video: Path, cuts: list[FaceCut], folder: Path
-) -> tuple[dict[int, float], list[float], float, int]:
-    """Play ``video`` through a camera worker; (frame grab times, wall s, frames processed)."""
+) -> tuple[dict[int, float], list[float], float, int, int]:
+    """Play ``video`` through a camera worker; (frame grab times, relay pulse times, wall s,
+    frames processed, frames the camera decoded)."""
     index = TemplateIndex(engine.dimension)
     residents = {f"resident-{i}": cuts[i].template[None] for i in ORDER[::2]}
     index.replace_all(residents)
@@ -113,7 +118,8 @@ def run(
     done.wait()
     time.sleep(2.0)
     worker.stop()
-    return vision.grabs, relay.times_s, time.monotonic() - started, worker.frames_processed
+    wall_s = time.monotonic() - started
+    return vision.grabs, relay.times_s, wall_s, worker.frames_processed, camera.counters.decoded
 
 
 def latencies_ms(grabs: dict[int, float], pulses: list[float], starts: list[int]) -> list[float]:
@@ -143,11 +149,38 @@ def max_fps(engine: FaceEngine, cuts: list[FaceCut]) -> float:
     return len(frames) / (time.perf_counter() - started)
 
 
+def results_of(
+    found: list[float], frame_ms: float, processed_fps: float, decoded_fps: float
+) -> BenchResults:
+    """The figures, each next to its baseline from this run."""
+    results = BenchResults(
+        "gate",
+        "Generated walk-ups of the sample photo's faces (residents and strangers alternating) "
+        "played at 15 fps through the real camera thread, gate vision, policy and a timing relay.",
+    )
+    single = "one frame's detect+embed, unpaced, ms"
+    for name, percent in (("p50", 50), ("p95", 95)):
+        value = float(np.percentile(found, percent)) if found else math.nan
+        results.figures.append(
+            Figure(f"face visible -> relay {name}", value, "ms", single, frame_ms, "lower")
+        )
+    results.figures.append(
+        Figure(
+            "frames/s processed at 15 fps input", processed_fps, "frames/s",
+            "frames/s decoded by the camera", decoded_fps, "higher",
+        )
+    )  # fmt: skip
+    if not found:
+        results.notes.append("no walk-up was timed: no resident was granted")
+    return results
+
+
 def main() -> None:
     """Run the benchmark (or write the demo video)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=1, help="walk-ups of all six faces")
     parser.add_argument("--write-demo-video", type=Path, help="only write the demo video here")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     engine = open_engine()
     if args.write_demo_video:
@@ -158,7 +191,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         video = Path(folder) / "bench.avi"
         starts, cuts = build_video(engine, video, args.rounds)
-        grabs, pulses, wall_s, processed = run(engine, video, cuts, Path(folder))
+        grabs, pulses, wall_s, processed, decoded = run(engine, video, cuts, Path(folder))
     found = latencies_ms(grabs, pulses, starts)
     expected = len(starts[::2])
     print(f"walk-ups: {len(starts)}, residents {expected}, relay pulses {len(pulses)}, "
@@ -167,7 +200,11 @@ def main() -> None:
         p95 = float(np.percentile(found, 95))
         print(f"face visible -> relay: p50={statistics.median(found):.0f} ms p95={p95:.0f} ms")
     print(f"frames/s processed at 15 fps input: {processed / wall_s:.1f}")
-    print(f"frames/s unpaced (detect+embed): {max_fps(engine, cuts):.1f}")
+    unpaced_fps = max_fps(engine, cuts)
+    print(f"frames/s unpaced (detect+embed): {unpaced_fps:.1f}")
+    if args.json:
+        results = results_of(found, 1000 / unpaced_fps, processed / wall_s, decoded / wall_s)
+        write_results(args.json, results)
 
 
 if __name__ == "__main__":
