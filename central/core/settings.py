@@ -11,7 +11,7 @@ from central.ingest.config import IngestConfig
 from central.reports.schedule import ReportScheduleConfig
 from central.rules.config import RulesConfig
 from central.web.evidence import EvidenceSources
-from edge.comms.config import MqttProtocol
+from edge.contract.topics import MqttProtocol
 from models.config_file import load_config
 from models.zoo import FaceEngineConfig
 

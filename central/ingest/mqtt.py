@@ -15,8 +15,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from central.core.settings import CentralMqttConfig
-from edge.comms.config import MqttProtocol
-from edge.contract.topics import ROOT
+from edge.contract.topics import ROOT, MqttProtocol
 
 logger = logging.getLogger(__name__)
 

@@ -143,8 +143,36 @@ def _health(session: Session, envelope: Envelope) -> DeviceHealth:
     return row
 
 
+_HEALTH_KINDS = (Heartbeat, DeviceStatus, CameraStatus)
+
+
+def _lock_health_rows(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """Create the missing health rows without racing other workers, then lock the batch's rows
+    in device-id order, so concurrent workers queue instead of deadlocking."""
+    first_seen: dict[str, Envelope] = {}
+    for envelope in sorted(envelopes, key=lambda e: e.occurred_at):
+        if isinstance(envelope.payload, _HEALTH_KINDS):
+            first_seen.setdefault(envelope.device_id, envelope)
+    if not first_seen:
+        return
+    rows = [
+        {
+            "device_id": device_id,
+            "site_id": envelope.site_id,
+            "last_seen": envelope.occurred_at,
+            "online": True,
+            "camera_state": {},
+        }
+        for device_id, envelope in sorted(first_seen.items())
+    ]
+    session.execute(insert_ignoring_conflicts(session, DeviceHealth), rows)
+    locked = select(DeviceHealth).where(DeviceHealth.device_id.in_(sorted(first_seen)))
+    session.scalars(locked.order_by(DeviceHealth.device_id).with_for_update()).all()
+
+
 def apply_device_state(session: Session, envelopes: Sequence[Envelope]) -> None:
     """Update device health and gallery state from new status, heartbeat and gallery events."""
+    _lock_health_rows(session, envelopes)
     for envelope in sorted(envelopes, key=lambda e: e.occurred_at):
         payload = envelope.payload
         if isinstance(payload, Heartbeat):

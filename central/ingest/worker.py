@@ -114,6 +114,7 @@ class IngestWorker:
             and self._target.protocol == "5"
             and self.subscribed.is_set()
         )
+        logger.info("ingest stopping retire=%s", retiring)
         if retiring:
             self._drain_after_unsubscribing()
         self._stopping.set()

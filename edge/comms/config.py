@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-def _protocol_text(value: object) -> object:
-    """YAML reads ``protocol: 5`` as a number: take it as the text "5"."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-MqttProtocol = Annotated[Literal["5", "3.1.1"], BeforeValidator(_protocol_text)]
-"""The MQTT version a client speaks: 5, or 3.1.1 for a broker without MQTT 5 (the demo's
-embedded one): no session expiry, properties or shared subscriptions."""
+from edge.contract.topics import MqttProtocol
 
 
 class _Section(BaseModel):

@@ -1,9 +1,13 @@
-"""MQTT topics. Devices publish only under their own ``dev/<id>/`` prefix and read only their
-own commands and their site's gallery, which lets the broker's ACL enforce who may say what."""
+"""MQTT topics and protocol versions. Devices publish only under their own ``dev/<id>/``
+prefix and read only their own commands and their site's gallery, which lets the broker's ACL
+enforce who may say what."""
 
 from __future__ import annotations
 
 import re
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
 
 ROOT = "anju/v1"
 CENTRAL_SHARE_GROUP = "central"
@@ -48,3 +52,13 @@ def device_of(topic: str) -> str | None:
     if len(parts) >= 4 and "/".join(parts[:2]) == ROOT and parts[2] == "dev":
         return parts[3]
     return None
+
+
+def _protocol_text(value: object) -> object:
+    """YAML reads ``protocol: 5`` as a number: take it as the text "5"."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+MqttProtocol = Annotated[Literal["5", "3.1.1"], BeforeValidator(_protocol_text)]
+"""The MQTT version a client speaks: 5, or 3.1.1 for a broker without MQTT 5 (the demo's
+embedded one): no session expiry, properties or shared subscriptions."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from edge.comms.config import MqttProtocol
+from edge.contract.topics import MqttProtocol
 from scripts.demo.procs import Children, DemoError, free_port, port_open, wait_until
 
 log = logging.getLogger(__name__)

@@ -152,6 +152,7 @@ class WorkerPool:
                 "client_id": client_id,
                 "shared_group": SHARED_GROUP,
             },
+            "ingest": {"retire_on_stop": True},
         }
         path = self._folder / f"{client_id}.yaml"
         path.write_text(yaml.safe_dump({"central": section}), encoding="utf-8")
