@@ -17,6 +17,7 @@ from scripts.faults.full_disk import (
     small_filesystem,
 )
 from scripts.faults.stack import fault_stack
+from tests.support.services import unavailable
 
 EVENTS = 40
 QUOTA = 10
@@ -31,7 +32,7 @@ def test_filling_leaves_no_block_and_removing_the_filler_frees_it(tmp_path: Path
             filler.unlink()
             (disk / "after").write_bytes(bytes(4096))
     except FilesystemUnavailable as exc:
-        pytest.skip(f"{exc} (the RLIMIT_FSIZE variant below still runs)")
+        unavailable(f"{exc} (the RLIMIT_FSIZE variant below still runs)")
     assert full.value.errno == errno.ENOSPC
 
 
@@ -45,7 +46,7 @@ def test_full_disk_and_quota_drops_are_all_audited(
         report = run_full_disk(stack, EVENTS, disk)
     facts = report.facts
     if disk == "auto" and facts["disk"] != "mounted":
-        pytest.skip("no small filesystem can be mounted here; the rlimit case covers the rest")
+        unavailable("no small filesystem can be mounted here; the rlimit case covers the rest")
     assert report.problems == [], report.format()  # audits match refusals and drops exactly
     assert report.verdict.ok, report.format()  # everything else stored, exactly once
 
