@@ -149,6 +149,10 @@ def max_fps(engine: FaceEngine, cuts: list[FaceCut]) -> float:
     return len(frames) / (time.perf_counter() - started)
 
 
+P95_GOAL_MS = 300.0
+"""Issue goal: p95 from the first frame a face is visible to the relay, on a 2-core machine."""
+
+
 def results_of(
     found: list[float], frame_ms: float, processed_fps: float, decoded_fps: float
 ) -> BenchResults:
@@ -161,9 +165,14 @@ def results_of(
     single = "one frame's detect+embed, unpaced, ms"
     for name, percent in (("p50", 50), ("p95", 95)):
         value = float(np.percentile(found, percent)) if found else math.nan
+        goal = P95_GOAL_MS if name == "p95" else None
         results.figures.append(
-            Figure(f"face visible -> relay {name}", value, "ms", single, frame_ms, "lower")
-        )
+            Figure(
+                f"face visible -> relay {name}", value, "ms", single, frame_ms, "lower",
+                goal=None if goal is None else f"<= {goal:g} ms",
+                met=None if goal is None else value <= goal,
+            )
+        )  # fmt: skip
     results.figures.append(
         Figure(
             "frames/s processed at 15 fps input", processed_fps, "frames/s",
