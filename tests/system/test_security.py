@@ -40,7 +40,7 @@ from tests.central.ingest.mqtt_helpers import CENTRAL_USER, Listener, connect, w
 from tests.edge import videogen
 from tests.edge.gate.support import Keys, gate_config, place_video
 from tests.edge.videogen import FaceCut
-from tests.system.payload_scan import find_leaks
+from tests.support.payload_scan import find_leaks
 from tests.system.stack import ANJU, System
 
 DENIED = AccessDecision(gate_id="west", decision="denied", reason="no_match", method="card")
