@@ -26,21 +26,14 @@ import argparse
 import logging
 import os
 import signal
-import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
-from central.core.secrets import load_secrets
-from central.core.settings import load_settings
 from central.db.session import make_engine
-from central.ingest.pipeline import PAUSE_BEFORE_COMMIT_ENV
 from scripts.demo.procs import Child
 from scripts.faults.checker import check, read_journal, stored_rows
 from scripts.faults.cli import add_common_options, open_stack
@@ -53,13 +46,10 @@ from scripts.faults.stack import (
     wait_for,
     wait_for_log,
 )
-from tests.central.ingest.helpers import password_of
-from tests.central.ingest.mqtt_helpers import CENTRAL_USER
 
 log = logging.getLogger(__name__)
 NAME = "scaleout"
 STORED_BY = "stored_by_"
-SHARED_GROUP = "central"
 PAUSE_LOGGED = "pausing before commit"
 QUIET_S = 3.0
 """The survivors count as idle once no row was stored for this long."""
@@ -113,50 +103,17 @@ def worker_ids(count: int) -> list[str]:
 
 
 class WorkerPool:
-    """Ingest worker processes of one shared group, each with its own client id and config."""
+    """Ingest worker processes of one shared group, each with its own client id."""
 
-    def __init__(self, stack: Stack, client_ids: Sequence[str]) -> None:
+    def __init__(self, stack: Stack) -> None:
         self._stack = stack
-        self._folder = stack.folder / "scaleout"
-        self._folder.mkdir(parents=True, exist_ok=True)
-        self.configs = {client_id: self._write_config(client_id) for client_id in client_ids}
-        load_secrets(load_settings(self.configs[client_ids[0]]))  # shared, made once, no race
         self.running: dict[str, Child] = {}
 
     def start(self, client_id: str, pause_before_commit_s: float = 0.0) -> Child:
-        """Start ``anju central ingest`` as ``client_id`` (its log says when it subscribed)."""
-        url = make_url(self._stack.database_url).update_query_dict({"application_name": client_id})
-        env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
-        if pause_before_commit_s > 0:
-            env[PAUSE_BEFORE_COMMIT_ENV] = str(pause_before_commit_s)
-        argv = [sys.executable, "-m", "anju.cli", "--log-level", "info", "central", "ingest"]
-        child = self._stack.children.start(
-            f"{client_id}-{len(self._stack.children.started)}",
-            [*argv, "--config", str(self.configs[client_id])],
-            env=env,
-        )
+        """Start ``client_id``'s worker (its log says when it subscribed)."""
+        child = self._stack.start_ingest(pause_before_commit_s, client_id, wait=False)
         self.running[client_id] = child
         return child
-
-    def _write_config(self, client_id: str) -> Path:
-        password_file = self._folder / "mqtt.password"
-        password_file.write_text(password_of(CENTRAL_USER), encoding="utf-8")
-        section = {
-            "signing_key_file": str(self._folder / "signing.key"),
-            "at_rest_key_file": str(self._folder / "at-rest.key"),
-            "jwt_secret_file": str(self._folder / "jwt.secret"),
-            "mqtt": {
-                "port": self._stack.broker.port,
-                "username": CENTRAL_USER,
-                "password_file": str(password_file),
-                "client_id": client_id,
-                "shared_group": SHARED_GROUP,
-            },
-            "ingest": {"retire_on_stop": True},
-        }
-        path = self._folder / f"{client_id}.yaml"
-        path.write_text(yaml.safe_dump({"central": section}), encoding="utf-8")
-        return path
 
 
 def install_insert_triggers(engine: Engine) -> None:
@@ -230,7 +187,7 @@ def run_scaleout(stack: Stack, options: ScaleoutOptions) -> FaultReport:
         install_insert_triggers(engine)
         client_ids = worker_ids(options.workers)
         victim = client_ids[-1]
-        pool = WorkerPool(stack, client_ids)
+        pool = WorkerPool(stack)
         for client_id in client_ids:
             holds_batches = client_id == victim and options.stop == "kill"
             pool.start(client_id, options.victim_pause_s if holds_batches else 0.0)

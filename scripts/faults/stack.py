@@ -18,8 +18,11 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import yaml
+from sqlalchemy import make_url
 
 from central.broker.mosquitto import policy_block
+from central.core.secrets import load_secrets
+from central.core.settings import load_settings
 from central.db.migrate import upgrade
 from central.db.models import Base
 from central.db.session import make_engine, make_session_factory
@@ -55,7 +58,6 @@ class Stack:
         self.devices: list[DeviceSpec] = []
         self._auth = broker_config(folder / "broker")
         self.broker = PrivateMosquitto(folder / "broker", policy_block(self._auth))
-        self._central_config = self._write_central_config()
         self._starts = 0
 
     def provision(self, count: int, prefix: str = "dev") -> list[DeviceSpec]:
@@ -83,18 +85,29 @@ class Stack:
         log.info("step=provision devices=%d total=%d", count, len(self.devices))
         return made
 
-    def start_ingest(self, pause_before_commit_s: float = 0.0) -> Child:
-        """Start an ingest worker process (always the same client id, so a restarted worker
-        resumes the broker session) and wait until it subscribed."""
+    def start_ingest(
+        self,
+        pause_before_commit_s: float = 0.0,
+        client_id: str = INGEST_CLIENT_ID,
+        wait: bool = True,
+    ) -> Child:
+        """Start an ingest worker process as ``client_id`` (a restarted worker with the same id
+        resumes its broker session); with ``wait``, until it subscribed. On PostgreSQL its
+        connections carry the client id as ``application_name``."""
         self._starts += 1
-        env = {"DATABASE_URL": self.database_url, "PYTHONPATH": str(REPO)}
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "postgresql":
+            url = url.update_query_dict({"application_name": client_id})
+        env = {"DATABASE_URL": url.render_as_string(hide_password=False), "PYTHONPATH": str(REPO)}
         if pause_before_commit_s > 0:
             env[PAUSE_BEFORE_COMMIT_ENV] = str(pause_before_commit_s)
         argv = [sys.executable, "-m", "central.ingest.cli", "ingest"]
+        config = self.central_config(client_id)
         child = self.children.start(
-            f"ingest-{self._starts}", [*argv, "--config", str(self._central_config)], env=env
+            f"{client_id}-{self._starts}", [*argv, "--config", str(config)], env=env
         )
-        wait_for_log(child, INGEST_READY)
+        if wait:
+            wait_for_log(child, INGEST_READY)
         return child
 
     def start_device(self, spec: DeviceSpec, rate: float, duration_s: float) -> Child:
@@ -155,8 +168,13 @@ class Stack:
     def _spec_path(self, spec: DeviceSpec) -> Path:
         return self.folder / "devices" / spec.device_id / "spec.json"
 
-    def _write_central_config(self) -> Path:
+    def central_config(self, client_id: str) -> Path:
+        """The config of the ingest worker ``client_id``, written on first use; every worker
+        shares one set of secrets, created with the first config (no race between workers)."""
         folder = self.folder / "central"
+        path = folder / f"{client_id}.yaml"
+        if path.exists():
+            return path
         folder.mkdir(parents=True, exist_ok=True)
         password_file = folder / "mqtt.password"
         password_file.write_text(password_of(CENTRAL_USER), encoding="utf-8")
@@ -169,12 +187,12 @@ class Stack:
                 "port": self.broker.port,
                 "username": CENTRAL_USER,
                 "password_file": str(password_file),
-                "client_id": INGEST_CLIENT_ID,
+                "client_id": client_id,
             },
             "ingest": {"retire_on_stop": True},
         }
-        path = folder / "central.yaml"
         path.write_text(yaml.safe_dump({"central": section}), encoding="utf-8")
+        load_secrets(load_settings(path))
         return path
 
 
