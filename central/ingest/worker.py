@@ -67,9 +67,9 @@ class IngestWorker:
         self._stopping = threading.Event()
         self.subscribed = threading.Event()
         self._unsubscribed = threading.Event()
-        self._unacked = 0
+        self._received = 0  # written by paho's thread only
+        self._acked = 0  # written by the store thread only
         self._last_message_s = 0.0
-        self._count_lock = threading.Lock()
         self._last_backlog_report = 0.0
         self._client = make_client(target, target.client_id, manual_ack=True, persistent=True)
         self._client.on_connect = self._on_connect
@@ -134,11 +134,12 @@ class IngestWorker:
             return
         deadline = time.monotonic() + _RETIRE_TIMEOUT_S
         while time.monotonic() < deadline:
-            with self._count_lock:
-                quiet = time.monotonic() - self._last_message_s >= _RETIRE_QUIET_S
-                if quiet and self._unacked == 0:
-                    logger.info("ingest retired: share handed over, session ended")
-                    return
+            if (
+                time.monotonic() - self._last_message_s >= _RETIRE_QUIET_S
+                and self._acked == self._received
+            ):
+                logger.info("ingest retired: share handed over, session ended")
+                return
             time.sleep(0.1)
         logger.warning("ingest retire: still receiving after %.0f s", _RETIRE_TIMEOUT_S)
 
@@ -172,9 +173,8 @@ class IngestWorker:
             logger.warning("ingest disconnected reason=%s (paho reconnects)", rc)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        with self._count_lock:
-            self._unacked += 1
-            self._last_message_s = time.monotonic()
+        self._received += 1
+        self._last_message_s = time.monotonic()
         self._inbox.put((Incoming(message.topic, bytes(message.payload), message.mid), message.qos))
 
     def _check_batches(self) -> None:
@@ -207,8 +207,7 @@ class IngestWorker:
                 for message, qos in batch:
                     if qos > 0:
                         self._client.ack(message.mid, qos)
-            with self._count_lock:
-                self._unacked -= len(batch)
+            self._acked += len(batch)
             self._check_backlog(outcome)
 
     def _collect(self) -> list[Received]:
