@@ -7,8 +7,9 @@ float32 (``IndexFlatIP``), float16 (``IndexScalarQuantizer`` fp16) or ``sq8x2``:
 per value, a coarse one that FAISS scans and a residual one that rescores the rows the coarse
 scan cannot rule out (16-bit fixed point, see ``edge.recognize.quantized``); f16 and sq8x2 take
 about half the memory of f32, and sq8x2 is the fastest. All three give the exact top rows of
-the stored precision, never an approximate one. Every method holds one lock, so the gallery may
-change from another thread while a camera searches.
+the stored precision, never an approximate one. sq8x2's coarse scan runs a compiled AVX-512
+VNNI kernel where the CPU has one (``edge.recognize.int8_scan``), else FAISS's. Every method
+holds one lock, so the gallery may change from another thread while a camera searches.
 """
 
 from __future__ import annotations
@@ -102,7 +103,13 @@ class _FaissRows:
 class TemplateIndex:
     """Exact 1:N cosine search over unit templates: FAISS (sq8x2) if installed, else numpy."""
 
-    def __init__(self, dimension: int, backend: Backend = "auto", precision: Precision = "sq8x2"):
+    def __init__(
+        self,
+        dimension: int,
+        backend: Backend = "auto",
+        precision: Precision = "sq8x2",
+        compiled_scan: bool = True,
+    ):
         if dimension <= 0:
             raise ValueError(f"dimension must be positive, got {dimension}")
         if backend == "faiss" and not faiss_available():
@@ -113,6 +120,7 @@ class TemplateIndex:
         use_faiss = backend == "faiss" or (backend == "auto" and faiss_available())
         self.backend: Literal["numpy", "faiss"] = "faiss" if use_faiss else "numpy"
         self.precision: Precision = precision if use_faiss else "f32"
+        self.compiled_scan = compiled_scan
         self._lock = threading.RLock()
         self._clear()
 
@@ -199,7 +207,7 @@ class TemplateIndex:
         if self.backend == "numpy":
             self._rows = _NumpyRows(self.dimension)
         elif self.precision == "sq8x2":
-            self._rows = QuantizedRows(self.dimension)
+            self._rows = QuantizedRows(self.dimension, self.compiled_scan)
         else:
             self._rows = _FaissRows(self.dimension, self.precision)
         self._owners = np.zeros((0,), np.int32)

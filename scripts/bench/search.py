@@ -2,8 +2,9 @@
 
 Galleries of random unit templates (one per person) at 1k, 10k and 100k (and 1M with
 ``--full``; ``--sizes`` picks others) for dimensions 256 (the fused pack's) and 128. Plain numpy
-float32 runs next to the FAISS backends when ``faiss`` is installed (f32, f16 and sq8x2), and
-every row prints its ratio to numpy f32 at the same size. Queries alternate between a noisy
+float32 runs next to the FAISS backends when ``faiss`` is installed (f32, f16 and sq8x2; where
+sq8x2 scans with the compiled VNNI kernel, also sq8x2 with FAISS's own scan), and every row
+prints its ratio to numpy f32 at the same size. Queries alternate between a noisy
 copy of an enrolled template (a resident) and a random vector (a stranger, whose best matches
 are close together: the hard case for sq8x2's coarse scan). Each query is timed ``--passes``
 times (3) and keeps its fastest, so a shared machine's preemptions do not make the p99; the
@@ -34,6 +35,7 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from edge.recognize.int8_scan import compiled_scanner  # noqa: E402
 from edge.recognize.search import (  # noqa: E402
     Backend,
     Precision,
@@ -111,14 +113,16 @@ def compare(
     return agreement, misses, max(abs(ours[1] - theirs[1]) for ours, theirs in pairs)
 
 
-def backends() -> list[tuple[str, Backend, Precision]]:
-    """(label, backend, precision) to compare, numpy f32 first."""
-    chosen: list[tuple[str, Backend, Precision]] = [(BASELINE, "numpy", "f32")]
+def backends() -> list[tuple[str, Backend, Precision, bool]]:
+    """(label, backend, precision, compiled scan) to compare, numpy f32 first."""
+    chosen: list[tuple[str, Backend, Precision, bool]] = [(BASELINE, "numpy", "f32", False)]
     if faiss_available():
         import faiss
 
         faiss.omp_set_num_threads(1)
-        chosen += [(f"faiss-{p}", "faiss", p) for p in ("f32", "f16", "sq8x2")]
+        chosen += [(f"faiss-{p}", "faiss", p, True) for p in ("f32", "f16", "sq8x2")]
+        if compiled_scanner() is not None:
+            chosen.append(("sq8x2-faiss-scan", "faiss", "sq8x2", False))
     return chosen
 
 
@@ -134,8 +138,8 @@ def run_size(
     del rows
     measured: list[Row] = []
     reference: list[tuple[str, float]] = []
-    for label, backend, precision in backends():
-        index = TemplateIndex(dim, backend, precision)
+    for label, backend, precision, compiled in backends():
+        index = TemplateIndex(dim, backend, precision, compiled)
         index.replace_all(entries)
         p50, p99, tops = measure(index, queries, passes)
         reference = reference or tops
@@ -144,7 +148,7 @@ def run_size(
         row = Row(size, dim, label, p50, p99, per_dim, agreement, misses, score_error)
         baseline = measured[0] if measured else row
         print(
-            f"{size:>9,} {dim:>4} {label:<11} p50={p50:8.3f} ms p99={p99:8.3f} ms "
+            f"{size:>9,} {dim:>4} {label:<16} p50={p50:8.3f} ms p99={p99:8.3f} ms "
             f"ratio_p50={baseline.p50 / p50:6.2f}x ratio_p99={baseline.p99 / p99:6.2f}x "
             f"mem={index.memory_bytes / 2**20:8.1f} MiB "
             f"bytes/dim/template={row.bytes_per_dim:5.2f} "
@@ -236,7 +240,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = tuple(sorted({*(args.sizes or SIZES), *((FULL_SIZE,) if args.full else ())}))
     rng = np.random.default_rng(0)
-    print(f"faiss installed: {faiss_available()}; one thread")
+    compiled = compiled_scanner() is not None
+    print(f"faiss installed: {faiss_available()}; compiled VNNI scan: {compiled}; one thread")
     rows: list[Row] = []
     for dim in args.dims:
         for size in sizes:

@@ -10,11 +10,13 @@ from edge.recognize.search import TemplateIndex, faiss_available
 
 needs_faiss = pytest.mark.skipif(not faiss_available(), reason="faiss not installed (optional)")
 INDEXES = [
-    pytest.param("numpy", "f32", id="numpy"),
-    pytest.param("faiss", "f32", marks=needs_faiss, id="faiss-f32"),
-    pytest.param("faiss", "f16", marks=needs_faiss, id="faiss-f16"),
-    pytest.param("faiss", "sq8x2", marks=needs_faiss, id="faiss-sq8x2"),
+    pytest.param("numpy", "f32", True, id="numpy"),
+    pytest.param("faiss", "f32", True, marks=needs_faiss, id="faiss-f32"),
+    pytest.param("faiss", "f16", True, marks=needs_faiss, id="faiss-f16"),
+    pytest.param("faiss", "sq8x2", True, marks=needs_faiss, id="faiss-sq8x2"),
+    pytest.param("faiss", "sq8x2", False, marks=needs_faiss, id="faiss-sq8x2-faiss-scan"),
 ]
+SQ8X2_SCANS = [pytest.param(True, id="compiled-scan"), pytest.param(False, id="faiss-scan")]
 SCORE_TOLERANCE = {"f32": 1e-5, "f16": 1e-3, "sq8x2": 1e-4}
 
 
@@ -39,22 +41,22 @@ def assert_exact(
     assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
 
 
-@pytest.mark.parametrize(("backend", "precision"), INDEXES)
+@pytest.mark.parametrize(("backend", "precision", "compiled"), INDEXES)
 @pytest.mark.parametrize("dim", [128, 256])
-def test_search_matches_brute_force(backend: str, precision: str, dim: int) -> None:
+def test_search_matches_brute_force(backend: str, precision: str, compiled: bool, dim: int) -> None:
     rng = np.random.default_rng(dim)
     entries = {f"p{i}": unit_rows(rng, int(rng.integers(1, 5)), dim) for i in range(300)}
-    index = TemplateIndex(dim, backend, precision)  # type: ignore[arg-type]
+    index = TemplateIndex(dim, backend, precision, compiled)  # type: ignore[arg-type]
     index.replace_all(entries)
     assert len(index) == sum(len(v) for v in entries.values())
     for _ in range(40):
         assert_exact(index, entries, unit_rows(rng, 1, dim)[0], 5)
 
 
-@pytest.mark.parametrize(("backend", "precision"), INDEXES)
-def test_upsert_remove_and_membership(backend: str, precision: str) -> None:
+@pytest.mark.parametrize(("backend", "precision", "compiled"), INDEXES)
+def test_upsert_remove_and_membership(backend: str, precision: str, compiled: bool) -> None:
     rng = np.random.default_rng(1)
-    index = TemplateIndex(64, backend, precision)  # type: ignore[arg-type]
+    index = TemplateIndex(64, backend, precision, compiled)  # type: ignore[arg-type]
     alice, bob = unit_rows(rng, 3, 64), unit_rows(rng, 2, 64)
     index.upsert("alice", alice)
     index.upsert("bob", bob)
@@ -80,9 +82,10 @@ def near_ties(rng: np.random.Generator, query: np.ndarray, scores: np.ndarray) -
 
 
 @needs_faiss
+@pytest.mark.parametrize("compiled", SQ8X2_SCANS)
 @pytest.mark.parametrize(("ties", "gap", "filler"), [(40, 3e-4, 3000), (300, 1e-4, 100)])
 def test_sq8x2_is_exact_where_its_coarse_codes_alone_are_wrong(
-    ties: int, gap: float, filler: int
+    ties: int, gap: float, filler: int, compiled: bool
 ) -> None:
     rng = np.random.default_rng(ties)
     dim, k, coarse_wrong = 128, 5, 0
@@ -93,7 +96,7 @@ def test_sq8x2_is_exact_where_its_coarse_codes_alone_are_wrong(
             [near_ties(rng, query, 0.9 - gap * rng.permutation(ties)), unit_rows(rng, filler, dim)]
         )
         entries = {f"p{i}": rows[i : i + 1] for i in range(len(rows))}
-        index = TemplateIndex(dim, "faiss", "sq8x2")
+        index = TemplateIndex(dim, "faiss", "sq8x2", compiled)
         index.replace_all(entries)
         assert_exact(index, entries, query.astype(np.float32), k)
         codec = GridCodec.covering(rows.min(axis=0), rows.max(axis=0))
@@ -106,11 +109,12 @@ def test_sq8x2_is_exact_where_its_coarse_codes_alone_are_wrong(
 
 
 @needs_faiss
-def test_sq8x2_stays_exact_after_rows_outside_its_grid_and_deletions() -> None:
+@pytest.mark.parametrize("compiled", SQ8X2_SCANS)
+def test_sq8x2_stays_exact_after_rows_outside_its_grid_and_deletions(compiled: bool) -> None:
     rng = np.random.default_rng(7)
     dim = 64
     entries = {f"p{i}": unit_rows(rng, int(rng.integers(1, 4)), dim) for i in range(200)}
-    index = TemplateIndex(dim, "faiss", "sq8x2")
+    index = TemplateIndex(dim, "faiss", "sq8x2", compiled)
     index.replace_all(entries)
     for axis in range(0, dim, 8):  # a component of 1.0 lies far outside the random rows' grid
         entries[f"axis{axis}"] = np.eye(dim, dtype=np.float32)[axis : axis + 1]
@@ -127,11 +131,13 @@ def test_sq8x2_stays_exact_after_rows_outside_its_grid_and_deletions() -> None:
         assert_exact(index, entries, unit_rows(rng, 1, dim)[0], 4)
 
 
-@pytest.mark.parametrize(("backend", "precision"), INDEXES)
+@pytest.mark.parametrize(("backend", "precision", "compiled"), INDEXES)
 @pytest.mark.parametrize("dim", [128, 256])
-def test_memory_per_dimension_and_template(backend: str, precision: str, dim: int) -> None:
+def test_memory_per_dimension_and_template(
+    backend: str, precision: str, compiled: bool, dim: int
+) -> None:
     rng = np.random.default_rng(3)
-    index = TemplateIndex(dim, backend, precision)  # type: ignore[arg-type]
+    index = TemplateIndex(dim, backend, precision, compiled)  # type: ignore[arg-type]
     index.replace_all({f"p{i}": unit_rows(rng, 2, dim) for i in range(500)})
     per_dim = index.memory_bytes / len(index) / dim
     limit = {"f32": 4.1, "f16": 2.1, "sq8x2": 2.2}[index.precision]
@@ -153,10 +159,10 @@ def test_bad_templates_are_refused(templates: np.ndarray, error: str) -> None:
         index.search(np.zeros(10, np.float32))
 
 
-@pytest.mark.parametrize(("backend", "precision"), INDEXES)
-def test_non_finite_query_is_refused(backend: str, precision: str) -> None:
+@pytest.mark.parametrize(("backend", "precision", "compiled"), INDEXES)
+def test_non_finite_query_is_refused(backend: str, precision: str, compiled: bool) -> None:
     rng = np.random.default_rng(4)
-    index = TemplateIndex(32, backend, precision)  # type: ignore[arg-type]
+    index = TemplateIndex(32, backend, precision, compiled)  # type: ignore[arg-type]
     index.replace_all({"a": unit_rows(rng, 2, 32)})
     query = unit_rows(rng, 1, 32)[0]
     query[3] = np.inf
