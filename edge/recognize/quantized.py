@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from edge.recognize.huge_pages import back_with_huge_pages
 from edge.recognize.int8_scan import BLOCK, Scanner, compiled_scanner
 
 Floats = npt.NDArray[np.float64]
@@ -143,15 +144,17 @@ class QuantizedRows:
         return int(self._index.ntotal) * self.dimension + int(self._residual.nbytes)
 
     def add(self, block: npt.NDArray[np.float32]) -> None:
-        """Append ``block``, re-encoding every row onto a wider grid if it falls outside."""
+        """Append ``block``, re-encoding every row onto a wider grid if it falls outside; the
+        coarse codes are then put on huge pages where the system allows."""
         if not len(block):
             return
         if self._codec is None or not self._codec.covers(block):
             self._regrid(block)
-            return
-        residual, norms = self._encode_into(self._index, self._codec, block)
-        self._residual = np.concatenate([self._residual, residual])
-        self._norms |= norms
+        else:
+            residual, norms = self._encode_into(self._index, self._codec, block)
+            self._residual = np.concatenate([self._residual, residual])
+            self._norms |= norms
+        back_with_huge_pages(self._coarse_codes())  # the coarse scan reads all of them
 
     def keep(self, mask: npt.NDArray[np.bool_]) -> None:
         """Keep the rows where ``mask`` holds (the norm bounds stay valid, maybe loose)."""
