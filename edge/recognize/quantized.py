@@ -140,8 +140,9 @@ class QuantizedRows:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of both codes: two per dimension per row."""
-        return int(self._index.ntotal) * self.dimension + int(self._residual.nbytes)
+        """Bytes of both codes (two per dimension per row) and the compiled scan's row sums."""
+        codes = int(self._index.ntotal) * self.dimension + int(self._residual.nbytes)
+        return codes + int(self._sums.nbytes)
 
     def add(self, block: npt.NDArray[np.float32]) -> None:
         """Append ``block``, re-encoding every row onto a wider grid if it falls outside; the
