@@ -94,6 +94,7 @@ def compiled_scanner() -> Scanner | None:
     if not _passes_self_check(scanner):
         logger.warning("int8_scan.self_check_failed (FAISS scans instead)")
         return None
+    logger.info("int8_scan.compiled cpu=%s kernel=avx512-vnni", llvm.get_host_cpu_name())
     return scanner
 
 
