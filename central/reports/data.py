@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from central.db.events_models import Alarm, Event
 from central.db.registry_models import HierarchyNode
+from central.reports.availability import DEFAULT_OFFLINE_AFTER, site_availability
 from central.security.scopes import Principal
 from central.web.rollups import CHINA_TZ, SiteRow, count_sites, rates, scoped_sites
 
@@ -116,12 +117,25 @@ def _daily_entries(session: Session, sites: dict[str, SiteRow], span: Window) ->
 
 
 def build_report(
-    session: Session, user: Principal, node: HierarchyNode, span: Window, now: datetime
+    session: Session,
+    user: Principal,
+    node: HierarchyNode,
+    span: Window,
+    now: datetime,
+    alive_for: timedelta = DEFAULT_OFFLINE_AFTER,
 ) -> Report:
-    """The report of ``node`` (the user's sites below it) over ``span``."""
+    """The report of ``node`` (the user's sites below it) over ``span``.
+
+    ``alive_for``: how long a heartbeat keeps a device online, for the devices' availability
+    (``reports.availability.offline_after`` of the configured device-offline rule).
+    """
     sites = _node_sites(session, user, node)
     count_sites(session, sites, span.start, span.end)
     _alarm_counts(session, sites, span, now)
+    for site_id, figures in site_availability(
+        session, sites, span.start, span.end, now, alive_for
+    ).items():
+        sites[site_id].counts.update(figures)
     totals: Counter[str] = Counter()
     for site in sites.values():
         totals.update(site.counts)

@@ -10,6 +10,7 @@ from fpdf import FPDF, FontFace
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
+from central.reports.availability import availability
 from central.reports.data import Report
 from central.web.rollups import rates
 
@@ -20,7 +21,7 @@ COLUMNS = (
     ("denied", "拒绝"),
     ("unknown", "陌生人"),
     ("unknown_face_alarms", "陌生人告警"),
-    ("online", "当前在线设备"),
+    ("availability", "设备在线率"),
     ("devices", "设备总数"),
     ("real_name", "实名率"),
     ("opened", "开箱率"),
@@ -55,7 +56,7 @@ def table(report: Report) -> list[list[str]]:
     rows = [[label for _, label in COLUMNS]]
     named = [(site.name, site.counts) for site in report.sites]
     for name, counts in [*named, ("合计", report.totals)]:
-        shares = rates(counts)
+        shares = {**rates(counts), "availability": availability(counts)}
         row = [name]
         for key, _ in COLUMNS[1:]:
             row.append(_percent(shares[key]) if key in shares else str(counts[key]))
