@@ -34,6 +34,7 @@ def _repeat(alarm: Alarm, trigger: AlarmTrigger) -> None:
     alarm.count += 1
     alarm.last_seen = max(alarm.last_seen, trigger.at)
     alarm.detail = trigger.detail or alarm.detail
+    alarm.params = trigger.params or alarm.params
     if ALARM_LEVELS.index(trigger.level) > ALARM_LEVELS.index(alarm.level):
         alarm.level = trigger.level
 
@@ -51,6 +52,7 @@ def raise_alarm(session: Session, trigger: AlarmTrigger) -> tuple[Alarm, bool]:
         gate_id=trigger.gate_id,
         subject=trigger.subject,
         detail=trigger.detail,
+        params=trigger.params,
         state="active",
         first_seen=trigger.at,
         last_seen=trigger.at,
@@ -113,4 +115,5 @@ def alarm_item(alarm: Alarm) -> dict[str, Any]:
         "count": alarm.count,
         "last_seen": alarm.last_seen.isoformat(),
         "detail": alarm.detail,
+        "params": alarm.params,
     }

@@ -112,6 +112,9 @@ class Alarm(Base):
     gate_id: Mapped[str | None] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200), doc="What repeats are matched on.")
     detail: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default="{}", doc="The detail's facts by name, for wording."
+    )
     state: Mapped[str] = mapped_column(String(16), default="active")
     assignee: Mapped[str | None] = mapped_column(String(64))
     first_seen: Mapped[datetime]

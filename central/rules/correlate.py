@@ -1,10 +1,15 @@
 """The correlation rules as pure functions: an event or a device's or visit's state, the facts
-counted around it, and the rule's settings in; an alarm trigger or None out."""
+counted around it, and the rule's settings in; an alarm trigger or None out.
+
+A trigger's ``detail`` is an English sentence (logs, API clients that predate ``params``);
+``params`` holds the same facts by name, so the dashboard words them in its own language.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from central.ingest.ports import PersonRecord
 from central.rules.config import (
@@ -16,6 +21,10 @@ from central.rules.config import (
     VisitorOverstayRule,
 )
 from edge.contract import AccessDecision, Envelope
+
+AlarmParam = str | int | float | bool
+"""One value of an alarm's parameters: times as ISO 8601 text, durations in seconds."""
+OutsideWindow = Literal["not_registered", "inactive", "window_ended", "window_not_started"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class AlarmTrigger:
     at: datetime
     detail: str = ""
     gate_id: str | None = None
+    params: dict[str, AlarmParam] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ def unknown_face(envelope: Envelope, attempts: int, rule: UnknownFaceRule) -> Al
         envelope.occurred_at,
         f"{attempts} unknown faces within {rule.window_s:g} s",
         decision.gate_id,
+        {"gate_id": decision.gate_id, "attempts": attempts, "window_s": rule.window_s},
     )
 
 
@@ -97,18 +108,30 @@ def denial_burst(envelope: Envelope, denials: int, rule: DenialBurstRule) -> Ala
         envelope.site_id,
         envelope.occurred_at,
         f"{denials} denials within {rule.window_s:g} s",
+        params={"denials": denials, "window_s": rule.window_s},
     )
 
 
-def _outside_window(person: PersonRecord | None, at: datetime, grace: timedelta) -> str | None:
+_WHY: dict[OutsideWindow, str] = {
+    "not_registered": "person is not registered",
+    "inactive": "person moved out, was revoked or deleted",
+    "window_ended": "window ended",
+    "window_not_started": "window starts",
+}
+
+
+def _outside_window(
+    person: PersonRecord | None, at: datetime, grace: timedelta
+) -> tuple[OutsideWindow, datetime | None] | None:
+    """Why ``at`` lies outside the person's window, and the window's edge it passed."""
     if person is None:
-        return "person is not registered"
+        return "not_registered", None
     if not person.active:
-        return "person moved out, was revoked or deleted"
+        return "inactive", None
     if person.valid_until is not None and at > person.valid_until + grace:
-        return f"window ended {person.valid_until.isoformat()}"
+        return "window_ended", person.valid_until
     if person.valid_from is not None and at < person.valid_from - grace:
-        return f"window starts {person.valid_from.isoformat()}"
+        return "window_not_started", person.valid_from
     return None
 
 
@@ -121,9 +144,20 @@ def stale_grant(
         return None
     if decision.person_id is None:
         return None
-    why = _outside_window(person, envelope.occurred_at, timedelta(seconds=rule.grace_s))
-    if why is None:
+    outside = _outside_window(person, envelope.occurred_at, timedelta(seconds=rule.grace_s))
+    if outside is None:
         return None
+    reason, edge = outside
+    params: dict[str, AlarmParam] = {
+        "person_id": decision.person_id,
+        "gate_id": decision.gate_id,
+        "method": decision.method,
+        "reason": reason,
+    }
+    why = _WHY[reason]
+    if edge is not None:
+        params["edge"] = edge.isoformat()
+        why = f"{why} {edge.isoformat()}"
     return AlarmTrigger(
         "stale_grant",
         rule.level,
@@ -132,6 +166,7 @@ def stale_grant(
         envelope.occurred_at,
         f"{decision.person_id} admitted at {decision.gate_id} by {decision.method}: {why}",
         decision.gate_id,
+        params,
     )
 
 
@@ -152,6 +187,11 @@ def device_offline(
         device.device_id,
         now,
         f"{device.device_id} silent for {silent_s:.0f} s" + ("" if device.online else ", offline"),
+        params={
+            "device_id": device.device_id,
+            "silent_s": round(silent_s),
+            "online": device.online,
+        },
     )
 
 
@@ -174,6 +214,11 @@ def visitor_overstay(
         f"{visit.visitor_id} entered at {visit.last_gate_id}, window ended "
         f"{visit.valid_until.isoformat()}, no exit seen",
         visit.last_gate_id,
+        {
+            "visitor_id": visit.visitor_id,
+            "gate_id": visit.last_gate_id,
+            "valid_until": visit.valid_until.isoformat(),
+        },
     )
 
 
@@ -190,4 +235,5 @@ def ingest_backlog(
         f"ingest/{worker_id}",
         now,
         f"{waiting} messages waiting, freshest event {lag_s:.0f} s old",
+        params={"worker_id": worker_id, "waiting": waiting, "lag_s": round(lag_s)},
     )

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from central.alarms.lifecycle import raise_alarm
 from central.db.base import utcnow
+from central.db.events_models import GalleryVersion
 from central.db.privacy_models import FaceTemplate
-from central.db.registry_models import Outlet, Resident, Visitor
+from central.db.registry_models import Household, Outlet, Resident, Visitor
 from central.rules.correlate import AlarmTrigger
 from tests.e2e.conftest import Stack
 
@@ -107,6 +108,62 @@ def test_visitor_enrolment_with_the_signed_consent_form(
     with stack.sessions() as session:
         templates = select(func.count()).where(FaceTemplate.person_id == visitor_id)
         assert session.scalar(templates) == 1
+
+
+def test_operator_edits_a_resident_and_a_visitors_window(
+    page: Page, stack: Stack, sign_in: SignIn, screenshot: Shot
+) -> None:
+    compound = stack.places.ids["compound_a"]
+    with stack.sessions() as session, session.begin():
+        household = Household(compound_id=compound, label="2-202")
+        resident = Resident(
+            household_id=stack.places.ids["household_a"], compound_id=compound, name="周八"
+        )
+        session.add_all([household, resident])
+        session.flush()
+        now = utcnow()
+        visitor = Visitor(
+            compound_id=compound,
+            host_resident_id=resident.id,
+            name="吴九",
+            valid_from=now,
+            valid_until=now + timedelta(hours=2),
+        )
+        session.add(visitor)
+        session.flush()
+        ids = {"household": household.id, "resident": resident.id, "visitor": visitor.id}
+    sign_in(page, "opa")
+    page.click("nav button[data-tab=residents]")
+    page.click(f"#resident-rows tr[data-person-id='{ids['resident']}'] button[data-action=edit]")
+    expect(page.locator("#edit-title")).to_contain_text("编辑居民")
+    page.fill("#edit-form input[name=name]", "周八八")
+    page.select_option("#edit-form select[name=household]", label="2-202")
+    page.fill("#edit-form input[name=phone]", "13900001111")
+    page.click("#edit-form button[data-i18n=save]")
+    expect(page.locator("#edit-form .result")).to_contain_text("已保存")
+    expect(page.locator(f"#resident-rows tr[data-person-id='{ids['resident']}']")).to_contain_text(
+        "周八八"
+    )
+    assert "13900001111" not in page.content()
+    page.click(f"#visitor-rows tr[data-person-id='{ids['visitor']}'] button[data-action=edit]")
+    expect(page.locator("#edit-form select[name=household]")).to_be_hidden()
+    page.fill("#edit-form input[name=valid_until]", local_input(8))
+    page.click("#edit-form button[data-i18n=save]")
+    expect(page.locator("#edit-form .result")).to_contain_text("吴九")
+    screenshot(page, "registry-edited")
+    with stack.sessions() as session:
+        edited = session.get(Resident, ids["resident"])
+        assert edited is not None
+        assert (edited.name, edited.household_id) == ("周八八", ids["household"])
+        assert edited.phone_masked == "139****1111"
+        moved = session.get(Visitor, ids["visitor"])
+        assert moved is not None and moved.valid_until - moved.valid_from > timedelta(hours=7)
+        newest = session.scalars(
+            select(GalleryVersion)
+            .where(GalleryVersion.compound_id == compound)
+            .order_by(GalleryVersion.version.desc())
+        ).first()
+        assert newest is not None and newest.changed == [ids["visitor"]]
 
 
 def test_admin_adds_an_outlet_that_joins_the_tree(

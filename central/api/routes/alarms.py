@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, or_, select
 from central.alarms import lifecycle
 from central.api.deps import CurrentUser, SessionDep, Writer
 from central.db.events_models import Alarm
+from central.rules.correlate import AlarmParam
 from central.security.scopes import Principal, user_can_see
 
 router = APIRouter(prefix="/api/alarms", tags=["alarms"])
@@ -42,7 +43,8 @@ class AlarmPublic(BaseModel):
     site_id: str | None
     gate_id: str | None
     subject: str
-    detail: str
+    detail: str = Field(description="English text; the dashboard words ``type`` and ``params``.")
+    params: dict[str, AlarmParam] = Field(description="The detail's facts by name.")
     state: str
     assignee: str | None
     first_seen: datetime

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from central.api.context import CentralContext
 from central.api.deps import (
     CompoundDep,
     ContextDep,
@@ -20,7 +22,9 @@ from central.api.deps import (
 )
 from central.audit.log import record
 from central.core.schemas import RequestModel
+from central.db.base import utcnow
 from central.db.registry_models import Compound, Household, Resident
+from central.registry.edits import PartialUpdate, apply_edit
 from central.registry.identity import (
     birth_date_of,
     id_number_hash,
@@ -30,8 +34,10 @@ from central.registry.identity import (
     valid_phone,
 )
 from central.registry.queries import person_window
+from central.security.scopes import Principal
 
 router = APIRouter(prefix="/api", tags=["residents"])
+Member = TypeVar("Member", Household, Resident)
 
 
 def _id_number(value: str) -> str:
@@ -77,6 +83,30 @@ class ResidentCreate(RequestModel):
     birth_date: date | None = None
 
 
+class ResidentUpdate(PartialUpdate):
+    """Changes to a current resident; ``moved_out_at`` (not in the future) moves them out.
+
+    A new ID number gives the birth date unless ``birth_date`` is given too; the household
+    must be one of the same compound.
+    """
+
+    NOT_NULL = frozenset({"household_id", "name", "moved_out_at"})
+
+    household_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    id_number: IdNumber | None = None
+    phone: Phone | None = None
+    birth_date: date | None = None
+    moved_out_at: AwareDatetime | None = None
+
+    @field_validator("moved_out_at")
+    @classmethod
+    def _not_ahead(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > utcnow():
+            raise ValueError("a move-out date may not lie in the future")
+        return value
+
+
 class ResidentPublic(BaseModel):
     """A resident, with masked ID and phone numbers."""
 
@@ -96,6 +126,38 @@ class Removal(BaseModel):
     """How many templates a removal deleted."""
 
     templates_deleted: int
+
+
+def masked_phone(phone: str | None) -> str | None:
+    """The masked form of a phone number, None without one."""
+    return mask_phone(phone) if phone else None
+
+
+def id_number_fields(key: bytes, number: str | None) -> dict[str, str | None]:
+    """The stored forms of an ID number (keyed hash, masked), both None without one."""
+    return {
+        "id_number_hash": id_number_hash(key, number) if number else None,
+        "id_number_masked": mask_id_number(number) if number else None,
+    }
+
+
+def load_in_compound(
+    session: Session, user: Principal, model: type[Member], object_id: str, compound_id: str
+) -> Member:
+    """``load_scoped``, and 422 unless the row belongs to ``compound_id``."""
+    row = load_scoped(session, user, model, object_id)
+    if row.compound_id != compound_id:
+        detail = f"{model.__name__.lower()} belongs to another compound"
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+    return row
+
+
+def end_stay(session: Session, context: CentralContext, person_id: str, actor: str) -> int:
+    """Move a resident out or revoke a visitor: templates and credentials deleted everywhere."""
+    window = person_window(session, person_id)
+    if window is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "person not found")
+    return context.enroller.leave(session, window, actor)
 
 
 @router.post("/households", status_code=status.HTTP_201_CREATED)
@@ -127,9 +189,8 @@ def create_resident(
         household_id=household.id,
         compound_id=household.compound_id,
         name=body.name,
-        id_number_hash=id_number_hash(context.secrets.at_rest_key, number) if number else None,
-        id_number_masked=mask_id_number(number) if number else None,
-        phone_masked=mask_phone(body.phone) if body.phone else None,
+        **id_number_fields(context.secrets.at_rest_key, number),
+        phone_masked=masked_phone(body.phone),
         birth_date=body.birth_date or (birth_date_of(number) if number else None),
     )
     session.add(resident)
@@ -155,14 +216,46 @@ def list_residents(compound: CompoundDep, session: SessionDep) -> list[ResidentP
     return [ResidentPublic.model_validate(row) for row in rows]
 
 
+def _resident_changes(
+    body: ResidentUpdate, resident: Resident, user: Principal, session: Session, key: bytes
+) -> dict[str, Any]:
+    changes = body.changes()
+    if "household_id" in changes:
+        load_in_compound(session, user, Household, changes["household_id"], resident.compound_id)
+    if "id_number" in changes:
+        number = changes.pop("id_number")
+        changes |= id_number_fields(key, number)
+        if number and "birth_date" not in changes:
+            changes["birth_date"] = birth_date_of(number)
+    if "phone" in changes:
+        changes["phone_masked"] = masked_phone(changes.pop("phone"))
+    return changes
+
+
+@router.patch("/residents/{resident_id}")
+def update_resident(
+    resident: ResidentDep,
+    body: ResidentUpdate,
+    user: Writer,
+    session: SessionDep,
+    context: ContextDep,
+) -> ResidentPublic:
+    """Change a current resident's details; a move-out date moves them out as move-out does."""
+    if resident.moved_out_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "resident has moved out")
+    changes = _resident_changes(body, resident, user, session, context.secrets.at_rest_key)
+    if "moved_out_at" in changes:
+        end_stay(session, context, resident.id, user.username)
+    apply_edit(session, user.username, resident, changes)
+    session.commit()
+    return ResidentPublic.model_validate(resident)
+
+
 @router.post("/residents/{resident_id}/move-out")
 def move_out(
     resident: ResidentDep, user: Writer, session: SessionDep, context: ContextDep
 ) -> Removal:
     """Mark the resident moved out; their templates are deleted here and on every gate."""
-    window = person_window(session, resident.id)
-    if window is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "resident not found")
-    deleted = context.enroller.leave(session, window, user.username)
+    deleted = end_stay(session, context, resident.id, user.username)
     session.commit()
     return Removal(templates_deleted=deleted)

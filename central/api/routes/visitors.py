@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from central.api.deps import ContextDep, SessionDep, VisitorDep, Writer, load_scoped
-from central.api.routes.residents import Phone, Removal
+from central.api.routes.residents import (
+    Phone,
+    Removal,
+    end_stay,
+    load_in_compound,
+    masked_phone,
+)
 from central.audit.log import record
 from central.core.schemas import RequestModel
 from central.db.registry_models import Gate, Resident, Visitor, new_id
-from central.registry.identity import mask_phone
-from central.registry.queries import person_window
+from central.registry.edits import PartialUpdate, apply_edit
+from central.security.scopes import Principal
 from edge.contract import VisitorPass, issue_pass
 
 router = APIRouter(prefix="/api/visitors", tags=["visitors"])
 MAX_VISIT = timedelta(days=31)
+WINDOW_RULE = "valid_until must follow valid_from by at most 31 days"
+GALLERY_FIELDS = frozenset({"valid_from", "valid_until", "gate_ids"})
+"""What gates hold of a visitor: changing it publishes a gallery version."""
+
+
+def valid_window(valid_from: datetime, valid_until: datetime) -> bool:
+    """Whether a visit from ``valid_from`` to ``valid_until`` is allowed (at most 31 days)."""
+    return valid_from < valid_until <= valid_from + MAX_VISIT
 
 
 class VisitorCreate(RequestModel):
@@ -34,9 +49,23 @@ class VisitorCreate(RequestModel):
 
     @model_validator(mode="after")
     def _window(self) -> VisitorCreate:
-        if not self.valid_from < self.valid_until <= self.valid_from + MAX_VISIT:
-            raise ValueError("valid_until must follow valid_from by at most 31 days")
+        if not valid_window(self.valid_from, self.valid_until):
+            raise ValueError(WINDOW_RULE)
         return self
+
+
+class VisitorUpdate(PartialUpdate):
+    """Changes to a visitor not revoked; the window that results must still follow the rule."""
+
+    NOT_NULL = frozenset({"host_resident_id", "name", "valid_from", "valid_until", "gate_ids"})
+
+    host_resident_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: Phone | None = None
+    birth_date: date | None = None
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    gate_ids: list[str] | None = Field(default=None, max_length=50, description="Empty: all.")
 
 
 class VisitorPublic(BaseModel):
@@ -69,18 +98,22 @@ def _check_gates(session: SessionDep, compound_id: str, gate_ids: list[str]) -> 
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown gates: {unknown}")
 
 
+def _current_host(host: Resident) -> Resident:
+    if host.moved_out_at is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "host has moved out")
+    return host
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_visitor(body: VisitorCreate, user: Writer, session: SessionDep) -> VisitorPublic:
     """Register a visitor of a resident in scope."""
-    host = load_scoped(session, user, Resident, body.host_resident_id)
-    if host.moved_out_at is not None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "host has moved out")
+    host = _current_host(load_scoped(session, user, Resident, body.host_resident_id))
     _check_gates(session, host.compound_id, body.gate_ids)
     visitor = Visitor(
         compound_id=host.compound_id,
         host_resident_id=host.id,
         name=body.name,
-        phone_masked=mask_phone(body.phone) if body.phone else None,
+        phone_masked=masked_phone(body.phone),
         birth_date=body.birth_date,
         gate_ids=body.gate_ids,
         valid_from=body.valid_from,
@@ -126,9 +159,50 @@ def revoke_visitor(
     visitor: VisitorDep, user: Writer, session: SessionDep, context: ContextDep
 ) -> Removal:
     """End the visit now: templates and credentials deleted here and on every gate."""
-    window = person_window(session, visitor.id)
-    if window is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "visitor not found")
-    deleted = context.enroller.leave(session, window, user.username)
+    deleted = end_stay(session, context, visitor.id, user.username)
     session.commit()
     return Removal(templates_deleted=deleted)
+
+
+def _visitor_changes(
+    body: VisitorUpdate, visitor: Visitor, user: Principal, session: SessionDep
+) -> dict[str, Any]:
+    changes = body.changes()
+    if "host_resident_id" in changes:
+        _current_host(
+            load_in_compound(
+                session, user, Resident, changes["host_resident_id"], visitor.compound_id
+            )
+        )
+    if "gate_ids" in changes:
+        _check_gates(session, visitor.compound_id, changes["gate_ids"])
+    if "phone" in changes:
+        changes["phone_masked"] = masked_phone(changes.pop("phone"))
+    window = (
+        changes.get("valid_from", visitor.valid_from),
+        changes.get("valid_until", visitor.valid_until),
+    )
+    if not valid_window(*window):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, WINDOW_RULE)
+    return changes
+
+
+@router.patch("/{visitor_id}")
+def update_visitor(
+    visitor: VisitorDep,
+    body: VisitorUpdate,
+    user: Writer,
+    session: SessionDep,
+    context: ContextDep,
+) -> VisitorPublic:
+    """Change a visitor's details; a new window or gate list reaches the gates as a gallery
+    version, like any other change to who they admit."""
+    if visitor.revoked_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "visitor was revoked")
+    changed = apply_edit(
+        session, user.username, visitor, _visitor_changes(body, visitor, user, session)
+    )
+    if GALLERY_FIELDS.intersection(changed):
+        context.enroller.gallery_change(session, visitor.compound_id, [visitor.id], [])
+    session.commit()
+    return VisitorPublic.model_validate(visitor)

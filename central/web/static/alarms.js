@@ -64,6 +64,31 @@ export function renderAlarms() {
   document.getElementById("alarm-total").textContent = String(shown.length);
 }
 
+// Parameters worded by their own string (`${name}_${value}`) and parameters that are times.
+const WORDED = new Set(["method", "reason", "online"]);
+const TIMES = new Set(["edge", "valid_until"]);
+
+/** `template` with each {name} replaced by the parameter, worded in the page's language. */
+function fill(template, params) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => {
+    if (!(name in params)) return whole;
+    const value = params[name];
+    if (WORDED.has(name)) return fill(t(`${name}_${value}`), params);
+    return TIMES.has(name) ? when(value) : String(value);
+  });
+}
+
+/** The alarm's detail in the page's language from its type and parameters; alarms without
+ * parameters (older ones, or types the dashboard cannot word) show the server's text. */
+function describe(alarm) {
+  const key = `detail_${alarm.type}`;
+  const template = t(key);
+  if (!alarm.params || !Object.keys(alarm.params).length || template === key) {
+    return alarm.detail || alarm.subject || "";
+  }
+  return fill(template, alarm.params);
+}
+
 function alarmRow(alarm) {
   const row = document.createElement("tr");
   row.dataset.alarmId = alarm.id;
@@ -73,7 +98,7 @@ function alarmRow(alarm) {
     cell(t(`level_${alarm.level}`), "badge"),
     cell(t(`type_${alarm.type}`)),
     cell(siteName(alarm.site_id)),
-    cell(alarm.detail || alarm.subject || ""),
+    cell(describe(alarm)),
     cell(String(alarm.count)),
     cell(t(`state_${alarm.state}`), "state"),
     cell(alarm.assignee ?? ""),

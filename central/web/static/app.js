@@ -7,6 +7,7 @@ import { rememberSites } from "./dom.js";
 import { loadDevices, renderTree, searchEvents } from "./views.js";
 import { reloadPeople, setUpResidents, submitEnrolment } from "./residents.js";
 import { wireRegistry } from "./registry.js";
+import { wireEdit } from "./edit.js";
 import { applyRole } from "./roles.js";
 import { clearFocus, focusOn } from "./focus.js";
 import { renderCharts } from "./charts.js";
@@ -149,6 +150,7 @@ function wire() {
   };
   $("focus-clear").onclick = () => focusOn(null, tree);
   wireRegistry(registryChanged);
+  wireEdit(reloadPeople);
   window.addEventListener("anju:signed-out", stop);
   window.addEventListener("anju:renewed", onRenewed);
   window.addEventListener("anju:focus", onFocus);

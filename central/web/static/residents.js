@@ -3,6 +3,7 @@
 import { call } from "./api.js";
 import { t } from "./i18n.js";
 import { cell, clear, siteName, when } from "./dom.js";
+import { openEdit } from "./edit.js";
 import { endPerson, fillRegistry } from "./registry.js";
 import { allowed } from "./roles.js";
 
@@ -36,25 +37,30 @@ export async function reloadPeople() {
       cell(`${when(visitor.valid_from)} – ${when(visitor.valid_until)}`),
       cell(visitor.revoked ? t("yes") : t("no")),
       cell(t(state), state),
-      endCell("visitor", visitor.id, !visitor.revoked, "revoke"),
+      actionsCell("visitor", visitor.id, !visitor.revoked, "revoke"),
     );
     body.append(row);
   }
   await loadResidents(document.getElementById("r-compound").value);
 }
 
-function endCell(kind, id, active, label) {
+/** Edit and end (move out, revoke) buttons for a current person, shown to writers only. */
+function actionsCell(kind, id, active, endLabel) {
   const element = cell("");
   if (!active || !allowed("writer")) return element;
+  element.append(
+    actionButton("edit", () => openEdit(kind, id)),
+    actionButton(endLabel, () => endPerson(kind, id).then((ended) => ended && reloadPeople())),
+  );
+  return element;
+}
+
+function actionButton(label, act) {
   const button = document.createElement("button");
   button.textContent = t(label);
   button.dataset.action = label;
-  button.onclick = () =>
-    endPerson(kind, id)
-      .then((ended) => ended && reloadPeople())
-      .catch((error) => window.alert(error.message));
-  element.append(button);
-  return element;
+  button.onclick = () => act().catch((error) => window.alert(error.message));
+  return button;
 }
 
 function consentState(records) {
@@ -78,7 +84,7 @@ async function loadResidents(compoundId) {
       cell(resident.name),
       cell(resident.id_number_masked ?? "—"),
       cell(t(state), state),
-      endCell("resident", resident.id, !resident.moved_out_at, "move_out"),
+      actionsCell("resident", resident.id, !resident.moved_out_at, "move_out"),
     );
     body.append(row);
     if (!resident.moved_out_at) person.append(new Option(resident.name, resident.id));

@@ -1,0 +1,53 @@
+"""Partial updates of residents and visitors: the request base, applying it, auditing it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import model_validator
+from sqlalchemy.orm import Session
+
+from central.audit.log import record
+from central.core.schemas import RequestModel
+from central.db.registry_models import Resident, Visitor
+
+
+class PartialUpdate(RequestModel):
+    """A PATCH body: fields left out stay as they are; ``null`` clears only optional fields.
+
+    Subclasses give every field a default of None and name in ``NOT_NULL`` those a person must
+    keep (a name, a window), for which an explicit ``null`` is refused.
+    """
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _required_kept(self) -> PartialUpdate:
+        cleared = sorted(
+            name for name in self.NOT_NULL & self.model_fields_set if getattr(self, name) is None
+        )
+        if cleared:
+            raise ValueError(f"may not be null: {', '.join(cleared)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the request set, by name."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def apply_edit(
+    session: Session, actor: str, person: Resident | Visitor, changes: Mapping[str, Any]
+) -> list[str]:
+    """Set ``changes`` on ``person``; returns the attributes whose value differed, sorted.
+
+    A change that alters anything is audited (``resident.update`` or ``visitor.update``) with
+    the names of the changed attributes only, never their values (phone and ID numbers).
+    """
+    changed = sorted(name for name, value in changes.items() if getattr(person, name) != value)
+    for name in changed:
+        setattr(person, name, changes[name])
+    if changed:
+        action = "resident.update" if isinstance(person, Resident) else "visitor.update"
+        record(session, actor, action, person.id, person.compound_id, {"fields": changed})
+    return changed
