@@ -21,6 +21,7 @@ from central.ingest.cli import register_ingest
 from central.ingest.mqtt import BrokerError
 from central.ingest.runtime import build_ingest
 from central.registry.nodes import HierarchyError, add_node
+from central.reports.availability import offline_after
 from central.reports.schedule import ReportScheduler
 from central.users import UserError, create_user
 
@@ -91,7 +92,8 @@ def _serve(args: argparse.Namespace) -> int:
     except (SecretFileError, BrokerError) as exc:
         print(f"anju: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    reports = ReportScheduler(context.sessions, settings.reports)
+    alive_for = offline_after(settings.rules.device_offline)
+    reports = ReportScheduler(context.sessions, settings.reports, alive_for)
     if runtime is not None:
         runtime.start()
     if settings.reports.enabled:

@@ -19,6 +19,7 @@ from central.audit.log import record
 from central.core.periodic import Periodic
 from central.db.base import utcnow
 from central.db.registry_models import LEVELS, HierarchyNode, NodeLevel
+from central.reports.availability import DEFAULT_OFFLINE_AFTER
 from central.reports.data import Period, build_report, window
 from central.reports.export import ReportFontMissing, to_pdf, to_xlsx
 from central.security.scopes import Principal, sites_under
@@ -59,9 +60,14 @@ def _system_principal(session: Session, node: HierarchyNode) -> Principal:
 
 
 def write_reports(
-    session: Session, config: ReportScheduleConfig, today: date, now: datetime
+    session: Session,
+    config: ReportScheduleConfig,
+    today: date,
+    now: datetime,
+    alive_for: timedelta = DEFAULT_OFFLINE_AFTER,
 ) -> list[Path]:
-    """Write the reports due at ``today`` for every node of the configured levels; new files."""
+    """Write the reports due at ``today`` for every node of the configured levels; new files
+    (``alive_for``: how long a heartbeat keeps a device online, as in ``build_report``)."""
     yesterday = today - timedelta(days=1)
     nodes = session.scalars(select(HierarchyNode).where(HierarchyNode.level.in_(config.levels)))
     written: list[Path] = []
@@ -71,7 +77,8 @@ def write_reports(
             base = config.folder / node.id / f"{period}-{span.first_day}"
             if base.with_suffix(".pdf").exists():
                 continue
-            report = build_report(session, _system_principal(session, node), node, span, now)
+            principal = _system_principal(session, node)
+            report = build_report(session, principal, node, span, now, alive_for)
             base.parent.mkdir(parents=True, exist_ok=True)
             base.with_suffix(".xlsx").write_bytes(to_xlsx(report))
             partial = base.with_suffix(".pdf.partial")
@@ -87,9 +94,15 @@ def write_reports(
 class ReportScheduler:
     """Runs ``write_reports`` once a day after ``hour_local`` in a daemon thread."""
 
-    def __init__(self, sessions: sessionmaker[Session], config: ReportScheduleConfig) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: ReportScheduleConfig,
+        alive_for: timedelta = DEFAULT_OFFLINE_AFTER,
+    ) -> None:
         self._sessions = sessions
         self._config = config
+        self._alive_for = alive_for
         self._ticks = Periodic("report-scheduler", config.check_interval_s, self._tick)
         self.failures = 0
 
@@ -99,7 +112,7 @@ class ReportScheduler:
         if local.hour < self._config.hour_local:
             return []
         with self._sessions() as session:
-            return write_reports(session, self._config, local.date(), now)
+            return write_reports(session, self._config, local.date(), now, self._alive_for)
 
     def start(self) -> None:
         """Start looking every ``check_interval_s``."""

@@ -37,6 +37,7 @@ def noncompliant_parcel(parcel: ParcelFacts, rules: ParcelRulesConfig) -> AlarmT
         f"{parcel.outlet_id}/{parcel.parcel_id}",
         parcel.at,
         f"{name}: {', '.join(parcel.flags)}",
+        params={"parcel": name, "flags": ", ".join(parcel.flags)},
     )
 
 
@@ -54,6 +55,13 @@ def outlet_below_target(
         at,
         f"{rates.day.isoformat()}: real name {rates.real_name_pct:g}%, inspection "
         f"{rates.inspection_pct:g}%, X-ray {rates.xray_pct:g}% of {rates.parcels} parcels",
+        params={
+            "day": rates.day.isoformat(),
+            "real_name_pct": rates.real_name_pct,
+            "inspection_pct": rates.inspection_pct,
+            "xray_pct": rates.xray_pct,
+            "parcels": rates.parcels,
+        },
     )
 
 
@@ -70,6 +78,7 @@ def waybill_two_outlets(
         f"waybill/{number}",
         at,
         f"waybill {number} seen at outlets {', '.join(sorted(set(outlet_ids)))}",
+        params={"waybill": number, "outlets": ", ".join(sorted(set(outlet_ids)))},
     )
 
 

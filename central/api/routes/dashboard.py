@@ -24,6 +24,7 @@ from central.audit.log import record
 from central.db.base import utcnow
 from central.db.events_models import DeviceGalleryState, DeviceHealth, Event, GalleryVersion
 from central.db.registry_models import Device, HierarchyNode
+from central.reports.availability import offline_after
 from central.reports.data import Period, build_report, window
 from central.reports.export import ReportFontMissing, table, title, to_pdf, to_xlsx
 from central.security.scopes import Principal, sites_under
@@ -310,12 +311,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/reports/{node_id}", response_model=None)
 def report(
-    node: NodeDep, user: CurrentUser, session: SessionDep, query: Annotated[ReportQuery, Query()]
+    node: NodeDep,
+    user: CurrentUser,
+    session: SessionDep,
+    context: ContextDep,
+    query: Annotated[ReportQuery, Query()],
 ) -> ReportPublic | Response:
     """日报告、周会办、月研判 of a node on demand, as JSON, XLSX or PDF (exports are audited)."""
     now = utcnow()
     span = window(query.period, query.day or now.astimezone(CHINA_TZ).date())
-    built = build_report(session, user, node, span, now)
+    alive_for = offline_after(context.settings.rules.device_offline)
+    built = build_report(session, user, node, span, now, alive_for)
     if query.format == "json":
         return ReportPublic(
             title=title(built),

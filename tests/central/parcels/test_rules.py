@@ -37,6 +37,7 @@ def test_noncompliant_parcel(flags: tuple[str, ...], level: str | None) -> None:
             "outlet-1",
         )
         assert all(flag in trigger.detail for flag in flags)
+        assert trigger.params == {"parcel": "SF1", "flags": ", ".join(flags)}
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,8 @@ def test_outlet_below_target(counts: tuple[int, int, int, int], fires: bool) -> 
     if trigger is not None:
         assert trigger.subject == "outlet-1/2026-11-26"
         assert "of 4 parcels" in trigger.detail
+        assert trigger.params["parcels"] == 4 and trigger.params["day"] == "2026-11-26"
+        assert trigger.params["xray_pct"] == rates.xray_pct
 
 
 def test_rates_in_percent() -> None:
@@ -75,6 +78,7 @@ def test_waybill_two_outlets(outlets: list[str], fires: bool) -> None:
     if trigger is not None:
         assert (trigger.subject, trigger.level) == ("waybill/SF1", "critical")
         assert "outlet-1, outlet-2" in trigger.detail
+        assert trigger.params == {"waybill": "SF1", "outlets": "outlet-1, outlet-2"}
 
 
 def test_disabled_rules_stay_silent() -> None:
