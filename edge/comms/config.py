@@ -47,6 +47,12 @@ class MqttConfig(_Section):
     )
     reconnect_min_s: float = Field(default=0.5, gt=0, description="First reconnect delay.")
     reconnect_max_s: float = Field(default=60.0, gt=0, description="Longest reconnect delay.")
+    stable_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A connection up this long resets the reconnect delay to reconnect_min_s; "
+        "one dropped sooner keeps backing off (no flapping).",
+    )
     ack_timeout_s: float = Field(default=10.0, gt=0, description="Wait for a PUBACK this long.")
 
     @model_validator(mode="after")

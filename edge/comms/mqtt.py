@@ -3,17 +3,19 @@
 The only module that imports paho. One thread runs the network loop, connects with
 ``clean_start=False`` and a session expiry (MQTT 5; with ``protocol: "3.1.1"``,
 ``clean_session=False``) so the broker keeps subscriptions and queued messages across
-reconnects, and reconnects with jittered exponential backoff. On every connect
-it re-subscribes and then publishes the retained birth message; the last will is refreshed
-before each attempt. A refused login stops retrying. Every paho callback is guarded so an
-exception is logged and never kills the loop thread.
+reconnects, and reconnects with jittered exponential backoff that resets only once a
+connection stayed up ``stable_after_s`` (a link dropped right after each CONNACK keeps backing
+off instead of flapping). On every connect it re-subscribes and then publishes the retained
+birth message; the last will is refreshed before each attempt. A refused login stops
+retrying. Every paho callback is guarded so an exception is logged and never kills the loop
+thread.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edge.comms.backoff import ReconnectBackoff
 from edge.comms.config import MqttConfig
 
 log = logging.getLogger(__name__)
@@ -142,8 +145,8 @@ class MqttClient:
         self._connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._accepted_at: float | None = None
         self.failure: str | None = None
-        self.generation = 0
 
     def _configure_security(self) -> None:
         config = self._config
@@ -220,18 +223,20 @@ class MqttClient:
             self._thread = None
 
     def _run(self) -> None:
-        delay_s = self._config.reconnect_min_s
+        config = self._config
+        backoff = ReconnectBackoff(
+            config.reconnect_min_s, config.reconnect_max_s, config.stable_after_s
+        )
         while not self._stopping.is_set():
-            generation = self.generation
+            self._accepted_at = None
             self._connect_and_loop()
             if self.failure is not None or self._stopping.is_set():
                 break
-            if self.generation != generation:
-                delay_s = self._config.reconnect_min_s
-            wait_s = random.uniform(delay_s / 2, delay_s)
-            log.info("mqtt reconnecting wait_s=%.2f", wait_s)
+            accepted_at = self._accepted_at
+            connected_s = 0.0 if accepted_at is None else time.monotonic() - accepted_at
+            wait_s = backoff.next_wait(connected_s)
+            log.info("mqtt reconnecting wait_s=%.2f connected_s=%.2f", wait_s, connected_s)
             self._stopping.wait(wait_s)
-            delay_s = min(delay_s * 2, self._config.reconnect_max_s)
 
     def _connect_and_loop(self) -> None:
         config = self._config
@@ -274,8 +279,8 @@ class MqttClient:
             return
         for topic_filter in self._filters:
             client.subscribe(topic_filter, qos=1)
+        self._accepted_at = time.monotonic()
         self._connected.set()
-        self.generation += 1
         if self._birth is not None:
             birth = self._birth()
             self.publish(birth.topic, birth.payload, birth.retain)
