@@ -1,8 +1,11 @@
-"""Shared fixtures: the default model pack, built once per run, and a face engine over it."""
+"""Shared fixtures: the default model pack, built once per run, and a face engine over it;
+the root logger left to pytest."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +17,19 @@ from models.sources import read_member
 from models.zoo import FaceEngineConfig, open_engine
 
 PACK = "anju-open"
+
+
+def _leave_logging_to_pytest(*_args: Any, **_kwargs: Any) -> None:
+    """``logging.basicConfig`` while testing: does nothing."""
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_stays_pytests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Command lines run in-process (``main([...])``) set up logging with
+    ``basicConfig(force=True)``: that closes pytest's own log handlers and leaves on the root
+    logger a handler writing to the test's captured stderr, which pytest closes after the test,
+    so every later warning, from any thread, printed ``--- Logging error ---``."""
+    monkeypatch.setattr(logging, "basicConfig", _leave_logging_to_pytest)
 
 
 @pytest.fixture(scope="session")
