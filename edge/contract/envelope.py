@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -16,9 +17,7 @@ from edge.contract.signing import SignatureError, sign_message, verify_message
 
 SCHEMA_VERSION: Literal[1] = 1
 MAX_MESSAGE_BYTES = 64 * 1024
-_NUL_MARKS = (b"\\u0000", b"\x00")
-"""Bytes without these hold no NUL text: strict UTF-8 JSON can only write one as the escape,
-and UTF-16 or UTF-32 JSON (which ``json.loads`` also reads) always has zero bytes."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ContractError(ValueError):
@@ -62,13 +61,16 @@ def parse_message(data: bytes) -> tuple[Envelope, dict[str, Any]]:
     if len(data) > MAX_MESSAGE_BYTES:
         raise ContractError("too_large", f"{len(data)} bytes > {MAX_MESSAGE_BYTES}")
     try:
-        raw = json.loads(data, parse_constant=_refuse_constant)
+        # What ``json.loads(data)`` does with bytes, with one decoder kept for every message.
+        raw = _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise ContractError("malformed_json", str(exc)) from exc
     if not isinstance(raw, dict):
         raise ContractError("malformed_json", "top level is not an object")
-    if any(mark in data for mark in _NUL_MARKS) and _has_nul(raw):
-        raise ContractError("schema", "text must not contain NUL characters")
+    if _may_hold_bad_text(data):
+        problem = _bad_text(raw)
+        if problem is not None:
+            raise ContractError("schema", problem)
     body = {k: v for k, v in raw.items() if k != "signature"}
     try:
         return Envelope.model_validate(body), raw
@@ -82,15 +84,34 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _has_nul(value: Any) -> bool:
-    """Whether any key or string inside ``value`` holds a NUL (databases refuse them)."""
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+"""One decoder for every message (``json.loads`` with options builds a new one per call)."""
+
+
+def _may_hold_bad_text(data: bytes) -> bool:
+    """False when ``data`` cannot decode to a NUL or a lone surrogate: strict UTF-8 JSON can
+    write a NUL only as an escape and a surrogate only as an escape or as UTF-8-style bytes
+    starting 0xED (which ``json.loads`` passes through), and UTF-16 or UTF-32 JSON (which
+    ``json.loads`` also reads) always has zero bytes."""
+    return b"\x00" in data or b"\\u" in data or b"\xed" in data
+
+
+def _bad_text(value: Any) -> str | None:
+    """Why a key or string inside ``value`` cannot be stored or signed, or None: a NUL
+    (databases refuse it) or a lone surrogate (not Unicode text: it has no UTF-8 bytes)."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return "text must not contain NUL characters"
+        if not value.isascii() and _LONE_SURROGATE.search(value):
+            return "text must not contain lone surrogates"
+        return None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+        items: list[Any] = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    return next((p for p in map(_bad_text, items) if p is not None), None)
 
 
 def verify_envelope(raw: dict[str, Any], key: Ed25519PublicKey) -> None:

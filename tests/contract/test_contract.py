@@ -34,6 +34,7 @@ from edge.contract import (
     verify_envelope,
     verify_pass,
 )
+from edge.contract.signing import canonical_bytes
 
 GOLDEN = Path(__file__).with_name("golden")
 DEVICE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -244,3 +245,64 @@ def test_nul_is_found_in_any_json_encoding_and_an_escaped_backslash_is_not_a_nul
     envelope, _ = parse_message(backslash.encode())
     assert isinstance(envelope.payload, AccessDecision)
     assert envelope.payload.gate_id == "ea\\u0000st"
+
+
+@pytest.mark.parametrize(
+    "gate_id",
+    [b'"ea\\ud800st"', b'"ea\\uDC00st"', b'"ea\xed\xa0\x80st"', b'"\\ude00\\ud83d"'],
+    ids=["escaped-high", "escaped-low", "utf8-bytes", "pair-reversed"],
+)
+def test_lone_surrogates_are_refused_as_schema_errors(gate_id: bytes) -> None:
+    """Text with no UTF-8 form can be neither signed nor stored: it is a schema error, not a
+    crash of whoever computes the signed bytes."""
+    data = _decision().signed_json(DEVICE_KEY).replace(b'"east"', gate_id)
+    for encoded in (data, data.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass")):
+        with pytest.raises(ContractError) as caught:
+            parse_message(encoded)
+        assert caught.value.reason == "schema"
+        assert "surrogate" in str(caught.value)
+
+
+def test_surrogate_pairs_and_text_near_the_surrogates_are_accepted() -> None:
+    data = _decision().signed_json(DEVICE_KEY)
+    for gate_id, text in [
+        (b'"\\ud83d\\ude00"', "\U0001f600"),
+        ('"\ud7a3\ue000"'.encode(), "\ud7a3\ue000"),
+        ('"한국"'.encode(), "한국"),
+    ]:
+        envelope, raw = parse_message(data.replace(b'"east"', gate_id))
+        assert isinstance(envelope.payload, AccessDecision)
+        assert envelope.payload.gate_id == raw["payload"]["gate_id"] == text
+
+
+TRICKY_VALUES: list[object] = [
+    "é中文😀\u2028\u2029\x7f",
+    '\x01\x1f"\\/\t\n',
+    "한국\ud7a3\ue000\uffff",
+    [0.1, 0.871, 1e16, 1e-7, -0.0, 5e-324, 1.7976931348623157e308, 100.0, 1 / 3],
+    [0, -1, 2**63, -(2**70), True, False, None],
+    {"z": {"b": [1, {"y": 2, "x": [[], {}]}], "a": ""}, "é": 1, "E": 2, "e": 3, "": 4},
+    [[[[["deep"]]]]],
+]
+
+
+@pytest.mark.parametrize("value", TRICKY_VALUES, ids=range(len(TRICKY_VALUES)))
+def test_signed_bytes_are_exactly_the_contracts_serialisation(value: object) -> None:
+    """The signed bytes stay those of the contract's definition (sorted keys, no spaces,
+    UTF-8, no NaN) for unicode, floats, big integers and nesting, whatever serialiser computes
+    them; and they survive a round trip through the wire."""
+    message = {"payload": {"kind": "x", "value": value}, "signature": "s", "site_id": "c"}
+    definition = json.dumps(
+        {k: v for k, v in message.items() if k != "signature"},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    ).encode("utf-8")
+    assert canonical_bytes(message) == definition
+    assert canonical_bytes(json.loads(json.dumps(message))) == definition
+
+
+def test_signed_bytes_refuse_non_finite_numbers() -> None:
+    with pytest.raises(ValueError, match="JSON compliant"):
+        canonical_bytes({"payload": {"score": float("nan")}})

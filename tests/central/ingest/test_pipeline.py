@@ -76,6 +76,12 @@ def _unsigned(world: World) -> Incoming:
     return Incoming(event_topic("gate-e", "access.decision"), json.dumps(raw).encode())
 
 
+def _lone_surrogate(world: World) -> Incoming:
+    raw = json.loads(world.message("gate-e", GRANT).data)
+    raw["payload"]["reason"] = "\ud800"  # no UTF-8 form: its signed bytes cannot exist
+    return Incoming(event_topic("gate-e", "access.decision"), json.dumps(raw).encode())
+
+
 def _on_other_topic(world: World) -> Incoming:
     genuine = world.message("gate-e", GRANT)
     return Incoming(event_topic("gate-w", "access.decision"), genuine.data)
@@ -92,6 +98,7 @@ BAD_MESSAGES: list[tuple[str, Callable[[World], Incoming]]] = [
     ("malformed_json", lambda w: Incoming(event_topic("gate-e", "access.decision"), b"[1, 2]")),
     ("schema", lambda w: Incoming(event_topic("gate-e", "access.decision"), b'{"payload": {}}')),
     ("too_large", lambda w: Incoming(event_topic("gate-e", "access.decision"), b" " * 70_000)),
+    ("schema", _lone_surrogate),
     ("bad_signature", _forged),
     ("bad_signature", _tampered),
     ("bad_signature", _unsigned),
