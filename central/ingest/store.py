@@ -95,7 +95,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[Any]:
         for name in text_columns:
             row[name] = _json_scalar(row[name])
     document = json.dumps(rows, ensure_ascii=False, allow_nan=False)
-    return set(connection.execute(_recordset_insert(table), {"rows": document}).scalars())
+    return set(connection.execute(_recordset_insert(table), {"rows": document}).scalars().all())
 
 
 def _json_scalar(value: object) -> object:

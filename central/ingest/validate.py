@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from central.ingest import metrics
 from central.ingest.ports import DeviceRecord
@@ -62,21 +63,31 @@ class Unverified:
     signature: SignatureTask
 
 
+class _Topic(NamedTuple):
+    device_id: str | None
+    kind: str | None
+    """The event kind the topic carries ("" if none fits), None if it is no event topic."""
+
+
+@lru_cache(maxsize=4096)
+def _topic(topic: str) -> _Topic:
+    """What ``topic`` says (cached: a worker sees the same few topics over and over)."""
+    device_id = device_of(topic)
+    parts = topic.split("/")
+    if device_id is None or len(parts) < 5 or parts[4] not in (_EVENTS, _STATUS):
+        return _Topic(device_id, None)
+    if parts[4] == _STATUS and len(parts) == 5:
+        return _Topic(device_id, "device.status")
+    return _Topic(device_id, parts[5] if parts[4] == _EVENTS and len(parts) == 6 else "")
+
+
 def is_event_topic(topic: str) -> bool:
     """Whether a topic under the subscription carries events (not central's own commands)."""
-    parts = topic.split("/")
-    return device_of(topic) is not None and len(parts) >= 5 and parts[4] in (_EVENTS, _STATUS)
-
-
-def _topic_kind(topic: str) -> str:
-    parts = topic.split("/")
-    if parts[4] == _STATUS and len(parts) == 5:
-        return "device.status"
-    return "/".join(parts[5:]) if parts[4] == _EVENTS and len(parts) == 6 else ""
+    return _topic(topic).kind is not None
 
 
 def _rejection(message: Incoming, reason: str, detail: str) -> Rejected:
-    return Rejected(reason, detail[:500], message.topic, device_of(message.topic))
+    return Rejected(reason, detail[:500], message.topic, _topic(message.topic).device_id)
 
 
 def parse(message: Incoming) -> Parsed | Rejected:
@@ -86,7 +97,8 @@ def parse(message: Incoming) -> Parsed | Rejected:
     except ContractError as exc:
         return _rejection(message, exc.reason, str(exc))
     topic = message.topic
-    if device_of(topic) != envelope.device_id or _topic_kind(topic) != envelope.kind:
+    device_id, kind = _topic(topic)
+    if device_id != envelope.device_id or kind != envelope.kind:
         detail = f"{envelope.device_id} {envelope.kind} on {topic}"
         return _rejection(message, "topic_mismatch", detail)
     return Parsed(envelope, raw, topic)

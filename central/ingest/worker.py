@@ -30,6 +30,8 @@ _BACKLOG_REPORT_EVERY_S = 10.0
 _RETIRE_QUIET_S = 1.0
 """A retiring worker leaves once nothing arrived for this long and everything is acknowledged."""
 _RETIRE_TIMEOUT_S = 30.0
+_GC_YOUNG_THRESHOLD = 50_000
+"""Allocations between collections of the youngest generation: several batches' objects."""
 _Result = TypeVar("_Result")
 Received = tuple[Incoming, int]
 """A message as received, with the QoS it came with (0: nothing to acknowledge)."""
@@ -88,9 +90,15 @@ class IngestWorker:
 
         The objects alive at start (modules, models, mappers) are frozen out of the garbage
         collector's reach first, so the collections that each batch's short-lived objects
-        trigger do not rescan them (that rescanning cost about 9 us per event)."""
+        trigger do not rescan them (that rescanning cost about 9 us per event). The youngest
+        generation's threshold is then raised above the objects a batch keeps alive: with the
+        default (700) the collector ran every few dozen events, each time rescanning the live
+        batch only to find it still alive (about 15 us per event in all, measured); reference
+        counting frees a batch's objects when it is done, so collections become rare."""
         gc.collect()
         gc.freeze()
+        young, *older = gc.get_threshold()
+        gc.set_threshold(max(young, _GC_YOUNG_THRESHOLD), *older)
         config = self._config
         session = resume_session(self._target, config.session_expiry_s, config.receive_maximum)
         self._client.connect_async(

@@ -21,6 +21,10 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 SIGNATURE_FIELD = "signature"
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+"""The canonical serialiser, built once (``json.dumps`` with options builds one per call)."""
 
 
 class SignatureError(ValueError):
@@ -30,9 +34,7 @@ class SignatureError(ValueError):
 def canonical_bytes(message: dict[str, Any]) -> bytes:
     """The bytes that are signed: ``message`` without its signature, canonically serialised."""
     unsigned = {k: v for k, v in message.items() if k != SIGNATURE_FIELD}
-    return json.dumps(
-        unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _CANONICAL.encode(unsigned).encode("utf-8")
 
 
 def b64url(data: bytes) -> str:

@@ -6,8 +6,8 @@ The events are signed before any timing and published by a child process, so the
 CPU time does not count against the process measured. Both rates use one definition: from the
 moment the publisher is told to start to the last message received (bare subscriber) or to the
 commit that stored the last event (worker). It prints both rates, where the worker's time goes
-(us/event per stage), checks that every event was stored exactly once, and prints
-``ratio_stored_vs_raw: X`` last.
+(us/event per stage) and the garbage collections each run triggered, checks that every event
+was stored exactly once, and prints ``ratio_stored_vs_raw: X`` last.
 
     python scripts/bench/ingest.py --events 10000            # a fresh PostgreSQL database
     python scripts/bench/ingest.py --database-url sqlite:///var/bench.db --json var/ingest.json
@@ -20,6 +20,7 @@ tables dropped and recreated.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
 import subprocess
@@ -128,11 +129,18 @@ def publish_file(port: int, path: Path) -> None:
 
 @dataclass
 class Run:
-    """One timed run: elapsed seconds, and the CPU seconds of the process and of paho's thread."""
+    """One timed run: elapsed seconds, the CPU seconds of the process and of paho's thread,
+    and the garbage collections of each generation the process ran meanwhile."""
 
     seconds: float
     process_cpu_s: float
     network_cpu_s: float
+    collections: tuple[int, ...]
+
+
+def gc_collections() -> tuple[int, ...]:
+    """Collections so far of each generation of the garbage collector."""
+    return tuple(generation["collections"] for generation in gc.get_stats())
 
 
 def thread_cpu_s(name: str) -> float:
@@ -153,12 +161,17 @@ def timed_publish(port: int, path: Path, network_thread: str, done: Callable[[],
     assert child.stdin is not None and child.stdout is not None
     if child.stdout.readline().strip() != b"ready":
         raise SystemExit("bench: the publisher did not start")
-    cpu, network = time.process_time(), thread_cpu_s(network_thread)
+    cpu, network, collections = time.process_time(), thread_cpu_s(network_thread), gc_collections()
     start = time.perf_counter()
     child.stdin.write(b"go\n")
     child.stdin.flush()
     end = done()
-    run = Run(end - start, time.process_time() - cpu, thread_cpu_s(network_thread) - network)
+    run = Run(
+        end - start,
+        time.process_time() - cpu,
+        thread_cpu_s(network_thread) - network,
+        tuple(now - then for now, then in zip(gc_collections(), collections, strict=True)),
+    )
     if child.wait(WAIT_S) != 0:
         raise SystemExit("bench: the publisher failed")
     return run
@@ -334,6 +347,8 @@ def profile_lines(
         f"  worker process, all threads       {us(stored.process_cpu_s)}",
         f"  bare paho process, all threads    {us(raw.process_cpu_s)}",
         f"  bare paho receive (paho thread)   {us(raw.network_cpu_s)}",
+        f"gc_collections_by_generation: worker {'/'.join(map(str, stored.collections))}"
+        f" bare paho {'/'.join(map(str, raw.collections))}",
     ]
 
 
