@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class IngestConfig(BaseModel):
@@ -34,6 +34,16 @@ class IngestConfig(BaseModel):
         "broker keeps queueing this worker's share until it starts again.",
     )
     keepalive_s: int = Field(default=30, ge=5, le=600)
+    reconnect_min_s: float = Field(default=1.0, gt=0, description="First reconnect delay.")
+    reconnect_max_s: float = Field(
+        default=10.0, gt=0, description="Longest reconnect delay (it doubles up to this)."
+    )
+    stable_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A link up this long resets the reconnect delay (a broker that drops the "
+        "worker right after each connect sees it back off, not flap).",
+    )
     backlog_lag_s: float = Field(
         default=60.0,
         gt=0,
@@ -42,3 +52,9 @@ class IngestConfig(BaseModel):
     backlog_messages: int = Field(
         default=20_000, ge=1, description="Alarm when this many messages wait in the worker."
     )
+
+    @model_validator(mode="after")
+    def _delays_ordered(self) -> IngestConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must not be below reconnect_min_s")
+        return self

@@ -23,6 +23,7 @@ from central.ingest.mqtt import BrokerTarget, end_session, make_client, resume_s
 from central.ingest.pipeline import BatchOutcome, CheckedBatch, IngestPipeline
 from central.ingest.validate import Incoming
 from edge.contract import central_event_subscription
+from edge.contract.reconnect import ReconnectBackoff
 
 logger = logging.getLogger(__name__)
 _RETRY_S = (0.5, 1.0, 2.0, 5.0)
@@ -79,7 +80,12 @@ class IngestWorker:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._client.on_unsubscribe = lambda *_: self._unsubscribed.set()
-        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self._client.on_connect_fail = self._on_connect_fail
+        self._backoff = ReconnectBackoff(
+            config.reconnect_min_s, config.reconnect_max_s, config.stable_after_s
+        )
+        self._connected_at: float | None = None  # written by paho's thread only
+        self._pace_reconnect(0.0)
         self._threads = [
             threading.Thread(target=self._check_batches, name="ingest-check", daemon=True),
             threading.Thread(target=self._store_batches, name="ingest-store", daemon=True),
@@ -157,6 +163,7 @@ class IngestWorker:
         if rc.is_failure:
             logger.error("ingest connect refused reason=%s", rc)
             return
+        self._connected_at = time.monotonic()
         client.subscribe(self._subscription, qos=1)
         logger.info(
             "ingest connected subscription=%s session_present=%s",
@@ -177,8 +184,29 @@ class IngestWorker:
         self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
     ) -> None:
         self.subscribed.clear()
+        connected_at, self._connected_at = self._connected_at, None
+        connected_s = 0.0 if connected_at is None else time.monotonic() - connected_at
+        wait_s = self._pace_reconnect(connected_s)
         if not self._stopping.is_set():
-            logger.warning("ingest disconnected reason=%s (paho reconnects)", rc)
+            logger.warning(
+                "ingest disconnected reason=%s connected_s=%.1f reconnect_in_s=%.2f",
+                rc,
+                connected_s,
+                wait_s,
+            )
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        wait_s = self._pace_reconnect(0.0)
+        if not self._stopping.is_set():
+            logger.warning("ingest connect failed reconnect_in_s=%.2f", wait_s)
+
+    def _pace_reconnect(self, connected_s: float) -> float:
+        """Set paho's next reconnect delay from the backoff (paho would go back to its minimum
+        after every CONNACK, however soon the link dropped again); returns it."""
+        wait_s = self._backoff.next_wait(connected_s)
+        # paho annotates the delays as int but waits float seconds
+        self._client.reconnect_delay_set(min_delay=wait_s, max_delay=wait_s)  # type: ignore[arg-type]
+        return wait_s
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._received += 1

@@ -26,8 +26,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.comms.backoff import ReconnectBackoff
 from edge.comms.config import MqttConfig
+from edge.contract.reconnect import ReconnectBackoff
 
 log = logging.getLogger(__name__)
 

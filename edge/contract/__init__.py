@@ -1,4 +1,5 @@
-"""The MQTT wire contract shared by edge nodes and central: topics, schemas, signing.
+"""The MQTT wire contract shared by edge nodes and central: topics, schemas, signing, and how a
+client paces its reconnects (``edge.contract.reconnect``).
 
 Depends only on the standard library, pydantic and cryptography, so that central can import it
 without OpenCV and the edge without FastAPI.

@@ -7,7 +7,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from edge.comms.backoff import ReconnectBackoff
+from edge.contract.reconnect import ReconnectBackoff
 from edge.comms.config import MqttConfig
 
 

@@ -1,4 +1,5 @@
-"""Reconnect pacing: jittered exponential backoff that resets only after a stable connection.
+"""Reconnect pacing for every MQTT client of the system (edge nodes and central's ingest
+workers): jittered exponential backoff that resets only after a stable connection.
 
 A connection the broker accepts and then drops at once (a bad ACL, a session takeover, a
 proxy that cuts idle clients) must not reset the delay, or the client retries several times
