@@ -7,8 +7,8 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from edge.contract.reconnect import ReconnectBackoff
 from edge.comms.config import MqttConfig
+from edge.contract.reconnect import ReconnectBackoff
 
 
 def _backoff() -> ReconnectBackoff:
