@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, ClassVar
 
+from fastapi import HTTPException, status
 from pydantic import model_validator
 from sqlalchemy.orm import Session
 
 from central.audit.log import record
 from central.core.schemas import RequestModel
 from central.db.registry_models import Resident, Visitor
+from central.enrol.consent import GUARDIAN_AGE, active_consent
+from central.registry.identity import age_on
 
 
 class PartialUpdate(RequestModel):
@@ -34,6 +38,26 @@ class PartialUpdate(RequestModel):
     def changes(self) -> dict[str, Any]:
         """The fields the request set, by name."""
         return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def keep_consent_valid(
+    session: Session, person_id: str, changes: Mapping[str, Any], today: date
+) -> None:
+    """Refuse (409) a birth-date change the person's consent on record would no longer cover:
+    an enrolled person's age must stay known, and under 14 the consent must be a guardian's."""
+    if "birth_date" not in changes or (consent := active_consent(session, person_id)) is None:
+        return
+    birth_date = changes["birth_date"]
+    if birth_date is None:
+        detail = "birth_date may not be cleared while a consent is on record"
+        raise HTTPException(status.HTTP_409_CONFLICT, detail)
+    guardian = consent.guardian_consent and consent.guardian_name
+    if age_on(birth_date, today) < GUARDIAN_AGE and not guardian:
+        detail = (
+            f"the new birth date makes the person under {GUARDIAN_AGE} and the consent on "
+            "record has no guardian's consent: record the guardian's consent first"
+        )
+        raise HTTPException(status.HTTP_409_CONFLICT, detail)
 
 
 def apply_edit(

@@ -24,7 +24,7 @@ from central.audit.log import record
 from central.core.schemas import RequestModel
 from central.db.base import utcnow
 from central.db.registry_models import Compound, Household, Resident
-from central.registry.edits import PartialUpdate, apply_edit
+from central.registry.edits import PartialUpdate, apply_edit, keep_consent_valid
 from central.registry.identity import (
     birth_date_of,
     id_number_hash,
@@ -244,6 +244,7 @@ def update_resident(
     if resident.moved_out_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "resident has moved out")
     changes = _resident_changes(body, resident, user, session, context.secrets.at_rest_key)
+    keep_consent_valid(session, resident.id, changes, utcnow().date())
     if "moved_out_at" in changes:
         end_stay(session, context, resident.id, user.username)
     apply_edit(session, user.username, resident, changes)

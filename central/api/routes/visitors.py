@@ -19,8 +19,9 @@ from central.api.routes.residents import (
 )
 from central.audit.log import record
 from central.core.schemas import RequestModel
+from central.db.base import utcnow
 from central.db.registry_models import Gate, Resident, Visitor, new_id
-from central.registry.edits import PartialUpdate, apply_edit
+from central.registry.edits import PartialUpdate, apply_edit, keep_consent_valid
 from central.security.scopes import Principal
 from edge.contract import VisitorPass, issue_pass
 
@@ -199,9 +200,9 @@ def update_visitor(
     version, like any other change to who they admit."""
     if visitor.revoked_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "visitor was revoked")
-    changed = apply_edit(
-        session, user.username, visitor, _visitor_changes(body, visitor, user, session)
-    )
+    changes = _visitor_changes(body, visitor, user, session)
+    keep_consent_valid(session, visitor.id, changes, utcnow().date())
+    changed = apply_edit(session, user.username, visitor, changes)
     if GALLERY_FIELDS.intersection(changed):
         context.enroller.gallery_change(session, visitor.compound_id, [visitor.id], [])
     session.commit()

@@ -219,3 +219,42 @@ def test_a_revoked_visitor_cannot_be_edited(central: Central, world: World) -> N
     assert central.client.post(f"/api/visitors/{visitor}/revoke", headers=headers).is_success
     reply = _patch(central, world, f"/api/visitors/{visitor}", {"birth_date": str(date.today())})
     assert reply.status_code == 409
+
+
+def _consent(central: Central, world: World, person: str, **fields: Any) -> None:
+    body = {
+        "purpose": "gate access",
+        "retention_days": 365,
+        "notice_version": "2026-01",
+        "method": "paper",
+        "given_at": "2026-01-05T09:00:00Z",
+        **fields,
+    }
+    path = f"/api/persons/{person}/consent"
+    reply = central.client.post(path, json=body, headers=bearer(world.tokens["operator_a"]))
+    assert reply.status_code == 201, reply.text
+
+
+CHILD = "2020-01-01"
+
+
+def test_a_birth_date_the_consent_does_not_cover_is_refused(central: Central, world: World) -> None:
+    resident = _resident(central, world)["id"]
+    path = f"/api/residents/{resident}"
+    assert _patch(central, world, path, {"id_number": ADULT_ID}).status_code == 200
+    _consent(central, world, resident)  # an adult's own consent, no guardian
+    for body in ({"birth_date": CHILD}, {"birth_date": None}):
+        reply = _patch(central, world, path, body)
+        assert reply.status_code == 409, reply.text
+    assert _patch(central, world, path, {"birth_date": "1980-02-03"}).status_code == 200
+    guardian = {"guardian_name": "Li Ming", "guardian_consent": True}
+    _consent(central, world, resident, given_at="2026-02-01T09:00:00Z", **guardian)
+    child = _patch(central, world, path, {"birth_date": CHILD})
+    assert child.status_code == 200, child.text
+    assert child.json()["birth_date"] == CHILD
+
+
+def test_without_a_consent_on_record_the_birth_date_is_free(central: Central, world: World) -> None:
+    visitor = _visitor(central, world)["id"]
+    reply = _patch(central, world, f"/api/visitors/{visitor}", {"birth_date": CHILD})
+    assert reply.status_code == 200, reply.text
