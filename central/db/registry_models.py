@@ -129,6 +129,21 @@ class Visitor(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class IssuedPass(Base):
+    """A visitor QR pass central signed, kept so that it can be revoked at the gates."""
+
+    __tablename__ = "issued_passes"
+
+    pass_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id"), index=True)
+    compound_id: Mapped[str] = mapped_column(ForeignKey("compounds.id"), index=True)
+    valid_until: Mapped[datetime]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_version: Mapped[int | None] = mapped_column(
+        index=True, doc="The gallery version that revoked it (None: in force)."
+    )
+
+
 class Credential(Base):
     """A card or PIN of a person, kept only as the compound's keyed hash."""
 

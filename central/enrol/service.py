@@ -22,6 +22,8 @@ from central.db.registry_models import Credential, Resident, Visitor
 from central.enrol.consent import active_consent, withdraw_all
 from central.enrol.errors import EnrolmentRefused
 from central.enrol.photos import Photo, photo_templates
+from central.gallery.distribution import current_version
+from central.gallery.passes import revoke_passes
 from central.registry.queries import PersonWindow
 from central.registry.sealed import seal_template
 from models.engine import FaceEngine
@@ -133,4 +135,8 @@ class Enroller:
         session.execute(delete(Credential).where(Credential.person_id == person.person_id))
         action = "resident.move_out" if isinstance(row, Resident) else "visitor.revoke"
         record(session, actor, action, person.person_id, person.compound_id, {})
-        return self.forget(session, person, actor, action)
+        deleted = self.forget(session, person, actor, action)
+        if isinstance(row, Visitor):
+            version = current_version(session, person.compound_id)
+            revoke_passes(session, row.id, version, utcnow())
+        return deleted

@@ -12,7 +12,14 @@ from pydantic import BaseModel
 
 from central.db.events_models import GalleryVersion
 from central.registry.queries import GallerySource
-from edge.contract import GalleryDelta, GalleryEntry, GallerySnapshot, seal, sign_message
+from edge.contract import (
+    GalleryDelta,
+    GalleryEntry,
+    GallerySnapshot,
+    RevokedPass,
+    seal,
+    sign_message,
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,9 @@ def build_snapshot(
     sources: Sequence[GallerySource],
     gallery_key: bytes,
     template_format: TemplateFormat,
+    revoked_passes: Sequence[RevokedPass] = (),
 ) -> GallerySnapshot:
-    """The whole gallery at ``version``."""
+    """The whole gallery at ``version``, with every revoked pass not yet expired."""
     dimension = next((len(t) for s in sources for t in s.templates), 0)
     return GallerySnapshot(
         compound_id=compound_id,
@@ -57,13 +65,18 @@ def build_snapshot(
         embedder=template_format.embedder,
         dimension=dimension,
         entries=[gallery_entry(source, gallery_key) for source in sources],
+        revoked_passes=list(revoked_passes),
     )
 
 
 def build_delta(
-    row: GalleryVersion, sources: Sequence[GallerySource], gallery_key: bytes
+    row: GalleryVersion,
+    sources: Sequence[GallerySource],
+    gallery_key: bytes,
+    revoked_passes: Sequence[RevokedPass] = (),
 ) -> GalleryDelta:
-    """The change ``row`` records; a changed person no longer in the gallery is deleted."""
+    """The change ``row`` records (a changed person no longer in the gallery is deleted), with
+    the passes revoked in it."""
     by_id = {source.person_id: source for source in sources}
     gone = [person_id for person_id in row.changed if person_id not in by_id]
     return GalleryDelta(
@@ -72,6 +85,7 @@ def build_delta(
         version=row.version,
         upserts=[gallery_entry(by_id[p], gallery_key) for p in row.changed if p in by_id],
         deletions=sorted({*row.deleted, *gone}),
+        revoked_passes=list(revoked_passes),
     )
 
 

@@ -12,9 +12,11 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.core.periodic import Periodic
+from central.db.base import utcnow
 from central.db.events_models import GalleryVersion
 from central.gallery.distribution import CHANGED_FLAG, current_version, lagging_gates
 from central.gallery.messages import TemplateFormat, build_delta, build_snapshot, signed_bytes
+from central.gallery.passes import revoked_in, revoked_in_force
 from central.registry.queries import compound_gallery, gallery_key
 from edge.contract import GalleryResync, command_topic, gallery_topic
 
@@ -62,7 +64,8 @@ class GalleryPublisher:
                 sources = compound_gallery(session, compound_id)
                 key = gallery_key(session, compound_id)
                 for row in versions:
-                    delta = build_delta(row, sources, key)
+                    revoked = revoked_in(session, compound_id, row.version)
+                    delta = build_delta(row, sources, key, revoked)
                     self._publish(gallery_topic(compound_id), signed_bytes(delta, self._key), False)
                     row.published = True
                     sent += 1
@@ -80,7 +83,12 @@ class GalleryPublisher:
         version = current_version(session, compound_id)
         sources = compound_gallery(session, compound_id)
         snapshot = build_snapshot(
-            compound_id, version, sources, gallery_key(session, compound_id), self._format
+            compound_id,
+            version,
+            sources,
+            gallery_key(session, compound_id),
+            self._format,
+            revoked_in_force(session, compound_id, utcnow()),
         )
         self._publish(gallery_topic(compound_id), signed_bytes(snapshot, self._key), True)
         return version

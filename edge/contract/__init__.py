@@ -13,6 +13,7 @@ from edge.contract.commands import (
     GalleryResync,
     GallerySnapshot,
     RemoteOpen,
+    RevokedPass,
 )
 from edge.contract.envelope import (
     MAX_MESSAGE_BYTES,
@@ -77,6 +78,7 @@ __all__ = [
     "ParcelInspection",
     "PassError",
     "RemoteOpen",
+    "RevokedPass",
     "SealError",
     "SignatureError",
     "VisitorPass",

@@ -36,6 +36,16 @@ class GalleryEntry(BaseModel):
     pin_hashes: list[str] = Field(default_factory=list, description="credential_hash of PINs.")
 
 
+class RevokedPass(BaseModel):
+    """A visitor QR pass that no longer admits anyone (the visitor was revoked, or their window
+    or gates changed): gates refuse it until its own ``valid_until``, after which it is void."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pass_id: str
+    valid_until: AwareDatetime
+
+
 class GallerySnapshot(_Command):
     """The whole gallery of a compound at ``version``."""
 
@@ -46,6 +56,9 @@ class GallerySnapshot(_Command):
     embedder: str
     dimension: int
     entries: list[GalleryEntry]
+    revoked_passes: list[RevokedPass] = Field(
+        default_factory=list, description="Every revoked pass not yet expired."
+    )
 
 
 class GalleryDelta(_Command):
@@ -57,6 +70,9 @@ class GalleryDelta(_Command):
     version: int = Field(ge=1)
     upserts: list[GalleryEntry] = Field(default_factory=list)
     deletions: list[str] = Field(default_factory=list, description="Person ids to forget.")
+    revoked_passes: list[RevokedPass] = Field(
+        default_factory=list, description="Passes revoked in this change."
+    )
 
 
 class RemoteOpen(_Command):

@@ -20,12 +20,25 @@ class CredentialLookup(Protocol):
     ) -> GalleryPerson | None: ...
 
 
-class QrVerifier:
-    """Checks visitor passes with central's public key, offline."""
+class PassRevocations(Protocol):
+    """The gallery, as far as QR passes need it: the passes central revoked."""
 
-    def __init__(self, central_key: Ed25519PublicKey, compound_id: str) -> None:
+    def pass_revoked(self, pass_id: str) -> bool: ...
+
+
+class QrVerifier:
+    """Checks visitor passes with central's public key, offline, and refuses those central
+    revoked (``revocations``: the gallery, which brings the revocations)."""
+
+    def __init__(
+        self,
+        central_key: Ed25519PublicKey,
+        compound_id: str,
+        revocations: PassRevocations | None = None,
+    ) -> None:
         self._key = central_key
         self._compound_id = compound_id
+        self._revocations = revocations
 
     def check(self, text: str, gate_id: str, now: datetime | None = None) -> CredentialAttempt:
         """The attempt for the pass in ``text`` shown at ``gate_id``."""
@@ -34,6 +47,8 @@ class QrVerifier:
             grant = verify_pass(text, self._key, self._compound_id, gate_id, at)
         except PassError as exc:
             return CredentialAttempt("qr", gate_id, None, False, exc.reason, at)
+        if self._revocations is not None and self._revocations.pass_revoked(grant.pass_id):
+            return CredentialAttempt("qr", gate_id, grant.visitor_id, False, "revoked", at)
         return CredentialAttempt("qr", gate_id, grant.visitor_id, True, "valid", at)
 
 

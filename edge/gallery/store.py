@@ -3,6 +3,7 @@
 ``apply`` takes central's signed snapshot or delta, refuses anything forged, for another
 compound, stale or out of sequence, stores it in one transaction, and updates the search
 index and the card/PIN table before it returns, so a deletion is in force for the next match.
+It also keeps the visitor QR passes central revoked, until each would have expired.
 Each person's templates are sealed with the node's own at-rest key (the compound and person id
 as associated data); the file never holds a template in clear. On start the index is rebuilt
 from the file.
@@ -14,7 +15,7 @@ import json
 import logging
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS credentials (
     person_id TEXT NOT NULL,
     PRIMARY KEY (method, hash)
 );
+CREATE TABLE IF NOT EXISTS revoked_passes (pass_id TEXT PRIMARY KEY, valid_until TEXT NOT NULL);
 """
 
 
@@ -74,6 +76,7 @@ class GalleryStore:
         self._lock = threading.Lock()
         self._persons: dict[str, GalleryPerson] = {}
         self._credentials: dict[tuple[str, str], str] = {}
+        self._revoked: dict[str, datetime] = {}  # pass id -> the end of its own validity
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -103,6 +106,11 @@ class GalleryStore:
             person_id = self._credentials.get(key)
             return None if person_id is None else self._persons.get(person_id)
 
+    def pass_revoked(self, pass_id: str) -> bool:
+        """Whether central revoked the visitor QR pass ``pass_id``."""
+        with self._lock:
+            return pass_id in self._revoked
+
     def apply(self, message: bytes) -> int:
         """Apply central's signed snapshot or delta; returns the new version, else
         ``GalleryError`` (then nothing changed, except that deletions always take effect)."""
@@ -121,9 +129,13 @@ class GalleryStore:
                 raise GalleryError("storage", f"cannot store {parsed.version}: {exc}") from exc
             if isinstance(parsed, GallerySnapshot):
                 self._install_all(opened)
+                self._revoked = {}
             else:
                 self._forget(removed | {e.person.person_id for e in opened})
                 self._install(opened)
+            self._revoked.update({r.pass_id: _utc(r.valid_until) for r in parsed.revoked_passes})
+            now = datetime.now(UTC)
+            self._revoked = {p: until for p, until in self._revoked.items() if until > now}
             self._version = parsed.version
         log.info(
             "gallery applied kind=%s version=%d upserts=%d removals=%d",
@@ -168,6 +180,7 @@ class GalleryStore:
             db.executemany("DELETE FROM credentials WHERE person_id = ?", [(p,) for p in gone])
             for entry in opened:
                 self._insert(entry)
+            self._persist_revocations(parsed)
             db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("compound_id", self._compound_id), ("version", str(parsed.version))],
@@ -176,6 +189,17 @@ class GalleryStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _persist_revocations(self, parsed: GallerySnapshot | GalleryDelta) -> None:
+        db = self._db
+        if isinstance(parsed, GallerySnapshot):
+            db.execute("DELETE FROM revoked_passes")
+        db.executemany(
+            "INSERT OR REPLACE INTO revoked_passes VALUES (?, ?)",
+            [(r.pass_id, _utc(r.valid_until).isoformat()) for r in parsed.revoked_passes],
+        )
+        now = datetime.now(UTC).isoformat()  # one offset (UTC): the text orders as the times do
+        db.execute("DELETE FROM revoked_passes WHERE valid_until <= ?", (now,))
 
     def _insert(self, entry: OpenedEntry) -> None:
         person = entry.person
@@ -240,11 +264,22 @@ class GalleryStore:
             pins = tuple(hashes.get((person.person_id, "pin"), ()))
             entries.append(OpenedEntry(person, templates, cards, pins))
         self._install_all(entries)
-        log.info("gallery loaded version=%s persons=%d", meta.get("version", "0"), len(entries))
+        revoked = self._db.execute("SELECT pass_id, valid_until FROM revoked_passes").fetchall()
+        self._revoked = {pass_id: datetime.fromisoformat(until) for pass_id, until in revoked}
+        log.info(
+            "gallery loaded version=%s persons=%d revoked_passes=%d",
+            meta.get("version", "0"),
+            len(entries),
+            len(revoked),
+        )
         return int(meta.get("version", "0"))
 
     def _ad(self, person: GalleryPerson) -> bytes:
         return f"{self._compound_id}\x00{person.person_id}".encode()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
 def _iso(value: datetime | None) -> str | None:

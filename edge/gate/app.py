@@ -204,7 +204,7 @@ class GateNode:
         site = self.config.device.site_id
         credentials = self.config.credentials
         self.desk = CredentialDesk(
-            QrVerifier(central_key, site),
+            QrVerifier(central_key, site, self.gallery),
             CardPinChecker(self.gallery),
             self.on_credential,
             credentials.methods,

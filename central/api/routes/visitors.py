@@ -20,7 +20,8 @@ from central.api.routes.residents import (
 from central.audit.log import record
 from central.core.schemas import RequestModel
 from central.db.base import utcnow
-from central.db.registry_models import Gate, Resident, Visitor, new_id
+from central.db.registry_models import Gate, IssuedPass, Resident, Visitor, new_id
+from central.gallery.passes import revoke_passes
 from central.registry.edits import PartialUpdate, apply_edit, keep_consent_valid
 from central.security.scopes import Principal
 from edge.contract import VisitorPass, issue_pass
@@ -149,6 +150,14 @@ def visitor_pass(
         valid_until=visitor.valid_until,
     )
     text = issue_pass(grant, context.secrets.signing_key)
+    session.add(
+        IssuedPass(
+            pass_id=grant.pass_id,
+            visitor_id=visitor.id,
+            compound_id=visitor.compound_id,
+            valid_until=grant.valid_until,
+        )
+    )
     detail = {"pass_id": grant.pass_id}
     record(session, user.username, "visitor.pass_issued", visitor.id, visitor.compound_id, detail)
     session.commit()
@@ -203,7 +212,8 @@ def update_visitor(
     changes = _visitor_changes(body, visitor, user, session)
     keep_consent_valid(session, visitor.id, changes, utcnow().date())
     changed = apply_edit(session, user.username, visitor, changes)
-    if GALLERY_FIELDS.intersection(changed):
-        context.enroller.gallery_change(session, visitor.compound_id, [visitor.id], [])
+    if GALLERY_FIELDS.intersection(changed):  # passes carry the old window and gates
+        version = context.enroller.gallery_change(session, visitor.compound_id, [visitor.id], [])
+        revoke_passes(session, visitor.id, version, utcnow())
     session.commit()
     return VisitorPublic.model_validate(visitor)

@@ -78,6 +78,31 @@ def test_qr_pass(case: str, text: str, gate: str, accepted: bool, reason: str) -
     assert attempt.person_id == ("visitor-7" if accepted else None)
 
 
+def test_a_pass_central_revoked_is_refused_the_others_still_open(tmp_path: Path) -> None:
+    store = GalleryStore(
+        tmp_path / "g.sqlite3",
+        AT_REST_KEY,
+        GALLERY_KEY,
+        CENTRAL_KEY.public_key(),
+        COMPOUND,
+        TemplateIndex(DIMENSION, backend="numpy"),
+    )
+    qr = QrVerifier(CENTRAL_KEY.public_key(), COMPOUND, store)
+    assert qr.check(_pass(), "east").accepted
+    revocation = {"pass_id": "p1", "valid_until": (NOW + timedelta(hours=1)).isoformat()}
+    delta = {
+        "kind": "gallery.delta",
+        "compound_id": COMPOUND,
+        "base_version": 0,
+        "version": 1,
+        "revoked_passes": [revocation],
+    }
+    store.apply(signed(delta))
+    refused = qr.check(_pass(), "east")
+    assert (refused.accepted, refused.reason, refused.person_id) == (False, "revoked", "visitor-7")
+    assert qr.check(_pass(pass_id="p2"), "east").accepted  # a pass issued after the change
+
+
 @pytest.fixture
 def attempts() -> queue.Queue[CredentialAttempt]:
     """Where the desk reports attempts."""

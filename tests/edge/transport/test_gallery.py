@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +227,28 @@ def test_bad_gallery_config_names_the_key(changes: dict[str, str], named: str) -
     }
     with pytest.raises(ValidationError, match=named):
         GalleryConfig.model_validate(settings | changes)
+
+
+def _revoked(pass_id: str, hours: float) -> dict[str, str]:
+    until = datetime.now(UTC) + timedelta(hours=hours)
+    return {"pass_id": pass_id, "valid_until": until.isoformat()}
+
+
+def test_revoked_passes_follow_deltas_snapshots_and_restarts(
+    tmp_path: Path, store: GalleryStore
+) -> None:
+    assert not store.pass_revoked("pass-1")
+    revoked = [_revoked("pass-1", 2), _revoked("pass-old", -1)]  # the second already expired
+    store.apply(signed(_delta(revoked_passes=revoked)))
+    assert store.pass_revoked("pass-1")
+    assert not store.pass_revoked("pass-old")
+    store.close()
+    reopened = _store(tmp_path / "gallery.sqlite3")
+    assert reopened.pass_revoked("pass-1")
+    reopened.apply(signed(_delta(base=4, version=5, upserts=[], revoked_passes=[])))
+    assert reopened.pass_revoked("pass-1")  # a delta only adds
+    reopened.apply(signed(_snapshot(version=6, revoked_passes=[_revoked("pass-2", 1)])))
+    assert not reopened.pass_revoked("pass-1")  # a snapshot lists every revocation in force
+    assert reopened.pass_revoked("pass-2")
+    reopened.close()
+    assert _store(tmp_path / "gallery.sqlite3").pass_revoked("pass-2")
