@@ -78,8 +78,9 @@ def test_qr_pass(case: str, text: str, gate: str, accepted: bool, reason: str) -
     assert attempt.person_id == ("visitor-7" if accepted else None)
 
 
-def test_a_pass_central_revoked_is_refused_the_others_still_open(tmp_path: Path) -> None:
-    store = GalleryStore(
+def _gallery(tmp_path: Path) -> GalleryStore:
+    """An empty gallery store of the test compound."""
+    return GalleryStore(
         tmp_path / "g.sqlite3",
         AT_REST_KEY,
         GALLERY_KEY,
@@ -87,6 +88,10 @@ def test_a_pass_central_revoked_is_refused_the_others_still_open(tmp_path: Path)
         COMPOUND,
         TemplateIndex(DIMENSION, backend="numpy"),
     )
+
+
+def test_a_pass_central_revoked_is_refused_the_others_still_open(tmp_path: Path) -> None:
+    store = _gallery(tmp_path)
     qr = QrVerifier(CENTRAL_KEY.public_key(), COMPOUND, store)
     assert qr.check(_pass(), "east").accepted
     revocation = {"pass_id": "p1", "valid_until": (NOW + timedelta(hours=1)).isoformat()}
@@ -112,14 +117,7 @@ def attempts() -> queue.Queue[CredentialAttempt]:
 @pytest.fixture
 def desk(tmp_path: Path, attempts: queue.Queue[CredentialAttempt]) -> CredentialDesk:
     """A desk over a gallery with a resident (card, PIN), an east-only and an expired visitor."""
-    store = GalleryStore(
-        tmp_path / "g.sqlite3",
-        AT_REST_KEY,
-        GALLERY_KEY,
-        CENTRAL_KEY.public_key(),
-        COMPOUND,
-        TemplateIndex(DIMENSION, backend="numpy"),
-    )
+    store = _gallery(tmp_path)
     template = unit_vectors(1, seed=5)
     entries = [
         entry("alice", template, cards=["1001"], pins=["4242"]),
