@@ -10,6 +10,7 @@ import pytest
 
 from scripts.faults.full_disk import (
     DEVICES,
+    MOST_DELIVERIES,
     DiskChoice,
     FilesystemUnavailable,
     fill,
@@ -54,7 +55,9 @@ def test_full_disk_and_quota_drops_are_all_audited(
     assert isinstance(refused_on_full_disk, int) and refused_on_full_disk > 0
     assert facts["dev-0000_audits"] == [("storage_error", "drop_oldest", refused_on_full_disk)]
     assert facts["dev-0000_journalled"] == 4 * EVENTS - refused_on_full_disk, "resumed"
-    assert facts["disk_node_most_deliveries"] == 1, "no resend loop while deletes failed"
+    # no resend loop while deletes failed (it redelivered ~100 times); QoS 1 may deliver once
+    # more when a connection breaks before the PUBACK
+    assert facts["disk_node_most_deliveries"] in range(1, MOST_DELIVERIES + 1)
 
     assert facts["dev-0001_audits"] == [("quota", "drop_oldest", EVENTS - QUOTA)]
     assert facts["raw_lost"] == facts["audited_drops"] == EVENTS - QUOTA
