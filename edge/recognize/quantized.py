@@ -95,8 +95,7 @@ class GridCodec:
 class _Query:
     """One query prepared for both stages (see the module docstring)."""
 
-    integers: npt.NDArray[np.float32]  # FAISS query: ``weights / scale`` rounded, in -127…127
-    int8: npt.NDArray[np.int8]  # the same integers for the compiled scan
+    integers: npt.NDArray[np.int8]  # ``weights / scale`` rounded, in -127…127
     scale: float
     coarse_base: float  # stored score ≈ coarse_base + scale * FAISS score ± slack
     slack: float
@@ -170,8 +169,9 @@ class QuantizedRows:
         if self._scanner is not None:
             return self._top_of_all(self._scanner, prepared, count)
         total, fetch = int(self._index.ntotal), count + FIRST_FETCH_EXTRA
+        faiss_query = prepared.integers.astype(np.float32).reshape(1, -1)
         while fetch < total:
-            coarse, found = self._index.search(prepared.integers, fetch)
+            coarse, found = self._index.search(faiss_query, fetch)
             rows = found[0].astype(np.int64)
             scores = self._rescore(prepared, rows)
             best = _best(scores, rows, count)
@@ -187,7 +187,7 @@ class QuantizedRows:
         if len(self._sums) < len(codes):
             self._sums = np.empty(len(codes), np.int32)
         sums = self._sums[: len(codes)]
-        scan(codes, prepared.int8, sums)
+        scan(codes, prepared.integers, sums)
         width = 2 * prepared.slack / prepared.scale  # the slack on both sides, in integer units
         return self._best_rescored(prepared, _rows_near_top(sums, count, width), count)
 
@@ -206,8 +206,7 @@ class QuantizedRows:
         )
         offset_score = float(exact @ codec.offset)
         return _Query(
-            integers=integers.astype(np.float32).reshape(1, -1),
-            int8=integers.astype(np.int8),
+            integers=integers.astype(np.int8),
             scale=scale,
             coarse_base=offset_score + CENTRE * float(weights.sum()),
             slack=slack,
